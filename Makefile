@@ -1,0 +1,34 @@
+# Kamkor: the two commands that matter are `make run` and `make test`.
+UV ?= uv
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: install run test test-e2e lint format bench clean migration
+
+install:
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run kamkor run
+
+test: install
+	$(UV) run pytest
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy libs/common/src services/registry/src services/risk/src services/referral/src services/shelter/src gateway/src
+
+format:
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+bench: install
+	$(UV) run python -m bench
+
+# make migration SERVICE=referral MSG="add webhook endpoints"
+migration:
+	$(UV) run python -c "from pathlib import Path; from kamkor_common.db import make_revision; make_revision(Path('services/$(SERVICE)/migrations'), '$(MSG)')"
+
+clean:
+	rm -rf var/

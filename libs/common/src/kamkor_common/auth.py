@@ -1,0 +1,121 @@
+"""Bearer JWT verification and the principal (role, organisation, region) of a request."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Literal
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel
+
+from kamkor_common.errors import Forbidden, Unauthorized
+
+Role = Literal[
+    "social_worker", "supervisor", "partner", "shelter_staff", "analyst", "admin", "auditor"
+]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+ALGORITHM = "HS256"
+
+
+class Principal(BaseModel):
+    subject: str
+    role: Role
+    organization_id: str | None = None
+    region: str | None = None
+    districts: list[str] = []
+
+    def can_see_region(self, region: str) -> bool:
+        """Supervisors and social workers are bound to their region when the token names one."""
+        if self.role in ("admin", "auditor"):
+            return True
+        return self.region is None or self.region == region
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience; one algorithm family per key."""
+
+    def __init__(self, *, secret: str, issuer: str, audience: str) -> None:
+        self.secret, self.issuer, self.audience = secret, issuer, audience
+
+    def issue(
+        self,
+        *,
+        subject: str,
+        role: str,
+        organization_id: str | None = None,
+        region: str | None = None,
+        districts: Iterable[str] = (),
+        ttl_s: int = 8 * 3600,
+    ) -> str:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + ttl_s,
+            "jti": str(uuid.uuid4()),
+            "role": role,
+        }
+        if organization_id:
+            claims["org"] = organization_id
+        if region:
+            claims["region"] = region
+        if districts:
+            claims["districts"] = list(districts)
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "aud", "iss", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from exc
+        if claims.get("role") not in ROLES:
+            raise Unauthorized("token carries no known role")
+        return Principal(
+            subject=claims["sub"],
+            role=claims["role"],
+            organization_id=claims.get("org"),
+            region=claims.get("region"),
+            districts=claims.get("districts", []),
+        )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("a bearer token is required")
+    return token.strip()
+
+
+def get_principal(request: Request) -> Principal:
+    """The dependency every protected route uses; the verifier lives on app state."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(bearer_token(request))
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only the named roles through (403 for the others)."""
+
+    def _check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"role {principal.role} may not do this")
+        return principal
+
+    return _check

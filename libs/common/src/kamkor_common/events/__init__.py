@@ -1,0 +1,1 @@
+"""The event contracts: CloudEvents envelope, topics and the schemas of each producer."""

@@ -1,0 +1,44 @@
+"""Events published by risk screening on `risk.flags.v1`: what routing needs, nothing more."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+SOURCE = "/kamkor/risk"
+SCREENING_COMPLETED = "kamkor.risk.screening.completed.v1"
+FAMILY_FLAGGED = "kamkor.risk.family.flagged.v1"
+
+Domain = Literal[
+    "financial", "housing", "psychosocial", "maternal_newborn", "child_protection", "caregiving"
+]
+Severity = Literal["none", "low", "medium", "high", "critical"]
+
+
+class DomainFinding(BaseModel):
+    domain: Domain
+    score: int
+    severity: Severity
+    reasons: list[str]
+    flag_id: str | None = None
+
+
+class ScreeningCompleted(BaseModel):
+    screening_id: str
+    household_id: str
+    rule_set_version: str
+    domains: list[DomainFinding]
+
+
+class FamilyFlagged(BaseModel):
+    """A household has at least one open flag of medium severity or above."""
+
+    screening_id: str
+    household_id: str
+    region: str
+    district: str
+    language: Literal["ky", "ru", "en"]
+    children_ages: list[int]
+    rule_set_version: str
+    domains: list[DomainFinding]

@@ -1,0 +1,57 @@
+"""Events published by the shelter service on `shelter.capacity.v1`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from kamkor_common.events.schemas.referral import BedCategory
+
+SOURCE = "/kamkor/shelter"
+CAPACITY_CHANGED = "kamkor.shelter.capacity.changed.v1"
+HOLD_PLACED = "kamkor.shelter.hold.placed.v1"
+HOLD_REJECTED = "kamkor.shelter.hold.rejected.v1"
+HOLD_RELEASED = "kamkor.shelter.hold.released.v1"
+
+
+class CategoryCapacity(BaseModel):
+    category: BedCategory
+    total: int
+    out_of_service: int
+    occupied: int
+    held: int
+    available: int
+
+
+class CapacityChanged(BaseModel):
+    """A full snapshot of one shelter's availability."""
+
+    shelter_id: str
+    organization_id: str
+    region: str
+    district: str
+    categories: list[CategoryCapacity]
+    as_of: datetime
+
+
+class HoldPlaced(BaseModel):
+    hold_id: str
+    referral_id: str
+    shelter_id: str
+    category: BedCategory
+    expires_at: datetime
+
+
+class HoldRejected(BaseModel):
+    referral_id: str
+    shelter_id: str
+    category: BedCategory
+    reason: str
+
+
+class HoldReleased(BaseModel):
+    hold_id: str
+    referral_id: str
+    shelter_id: str
+    reason: str

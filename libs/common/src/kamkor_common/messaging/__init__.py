@@ -1,0 +1,1 @@
+"""Kafka messaging on aiokafka: producer, transactional outbox, consumer with inbox and DLQ."""

@@ -1,0 +1,261 @@
+"""Consumer runner: manual offset commits, inbox deduplication, bounded retries, DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from opentelemetry import trace
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kamkor_common import telemetry
+from kamkor_common.events.envelope import CloudEvent
+from kamkor_common.events.topics import dlq_topic
+from kamkor_common.messaging import inbox
+from kamkor_common.messaging.producer import Producer, ensure_topics
+from kamkor_common.settings import KamkorSettings
+
+log = logging.getLogger("kamkor.messaging.consumer")
+
+
+class Handler(Protocol):
+    def __call__(self, *, session: AsyncSession, event: CloudEvent) -> Awaitable[None]: ...
+
+
+class PermanentError(Exception):
+    """The event can never be handled (bad data): no retries, straight to the DLQ."""
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    group_id: str
+    topics: Sequence[str]
+    handlers: Mapping[str, Handler]
+
+
+class EventConsumer:
+    """Runs one consumer group's handlers, each event in its own database transaction."""
+
+    def __init__(
+        self,
+        *,
+        spec: ConsumerSpec,
+        settings: KamkorSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        producer: Producer,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.producer = producer
+        self._sleep = sleep
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = False
+        self.started = False
+        self.last_poll: float | None = None
+        self.handled = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self._tracer = telemetry.tracer("kamkor.consumer")
+
+    @property
+    def dlq(self) -> str:
+        return dlq_topic(self.spec.group_id)
+
+    async def run(self) -> None:
+        """Join the group (retrying while the broker is away) and process until stopped."""
+        while not self._stopping:
+            try:
+                await self._start()
+                break
+            except Exception as exc:
+                log.warning("consumer %s cannot start yet: %s", self.spec.group_id, exc)
+                await self._sleep(1.0)
+        consumer = self._consumer
+        if consumer is None:
+            return
+        self.started = True
+        log.info("consumer %s joined, topics %s", self.spec.group_id, list(self.spec.topics))
+        while not self._stopping:
+            try:
+                batch = await consumer.getmany(timeout_ms=500, max_records=100)
+            except KafkaError as exc:
+                log.warning("consumer %s poll failed: %s", self.spec.group_id, exc)
+                await self._sleep(0.5)
+                continue
+            self.last_poll = time.monotonic()
+            for tp, records in batch.items():
+                for record in records:
+                    if self._stopping:
+                        return
+                    await self.process(record)
+                    await self._commit(consumer, tp, record.offset + 1)
+
+    async def _start(self) -> None:
+        await ensure_topics(
+            self.settings.KAFKA_BOOTSTRAP_SERVERS,
+            {**{t: _partitions(t) for t in self.spec.topics}, self.dlq: 1},
+        )
+        consumer = AIOKafkaConsumer(
+            *self.spec.topics,
+            bootstrap_servers=self.settings.KAFKA_BOOTSTRAP_SERVERS,
+            group_id=self.spec.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.settings.KAFKA_FETCH_MAX_WAIT_MS,
+            session_timeout_ms=self.settings.KAFKA_SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=max(self.settings.KAFKA_SESSION_TIMEOUT_MS // 3, 100),
+            request_timeout_ms=self.settings.KAFKA_REQUEST_TIMEOUT_MS,
+        )
+        try:
+            await asyncio.wait_for(consumer.start(), 30)
+        except BaseException:
+            await _stop_quietly(consumer)
+            raise
+        self._consumer = consumer
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        try:
+            await consumer.commit({tp: offset})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The partition moved to another member; it resumes from the last commit and
+            # the inbox skips what was already handled.
+            log.info("commit of %s@%d skipped after rebalance: %s", tp, offset, exc)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Handle one record: parse, deduplicate, run the handler, retry, or dead-letter."""
+        carrier = telemetry.kafka_headers_to_carrier(record.headers)
+        parent = telemetry.context_from_carrier(carrier)
+        with self._tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=parent,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self.spec.group_id,
+                "messaging.kafka.offset": record.offset,
+            },
+        ) as span:
+            try:
+                event = CloudEvent.from_bytes(record.value or b"")
+            except ValidationError as exc:
+                await self._dead_letter(record, f"malformed envelope: {exc}")
+                return
+            span.set_attribute("messaging.message.id", event.id)
+            span.set_attribute("cloudevents.event_type", event.type)
+            handler = self.spec.handlers.get(event.type)
+            if handler is None:
+                return  # another consumer's business: events we do not need are skipped
+            await self._handle_with_retries(record, event, handler)
+
+    async def _handle_with_retries(
+        self, record: ConsumerRecord[bytes, bytes], event: CloudEvent, handler: Handler
+    ) -> None:
+        attempts = self.settings.CONSUMER_MAX_RETRIES + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                handled = await self._handle_once(event, handler)
+            except (PermanentError, ValidationError) as exc:
+                await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                return
+            except Exception as exc:
+                if attempt == attempts:
+                    log.exception("event %s failed %d times", event.id, attempts)
+                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
+                    return
+                log.warning("event %s failed (attempt %d): %s", event.id, attempt, exc)
+                await self._sleep(self.settings.CONSUMER_RETRY_BACKOFF_S * 2 ** (attempt - 1))
+                continue
+            if handled:
+                self.handled += 1
+            else:
+                self.duplicates += 1
+                log.info("event %s already handled by %s", event.id, self.spec.group_id)
+            return
+
+    async def _handle_once(self, event: CloudEvent, handler: Handler) -> bool:
+        async with self.sessionmaker() as session, session.begin():
+            fresh = await inbox.record(
+                session,
+                consumer_group=self.spec.group_id,
+                event_id=event.id,
+                event_type=event.type,
+            )
+            if not fresh:
+                return False
+            await handler(session=session, event=event)
+            return True
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        """Park the event on the group's DLQ with its error and origin, then move on."""
+        headers = [
+            *list(record.headers or ()),
+            ("dlq_error", error[:4000].encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_consumer_group", self.spec.group_id.encode()),
+        ]
+        delay = 0.5
+        while True:
+            try:
+                await self.producer.send(self.dlq, record.key or b"", record.value or b"", headers)
+                break
+            except Exception as exc:  # the offset stays uncommitted until the DLQ has it
+                if self._stopping:
+                    raise
+                log.warning("cannot write to %s yet: %s", self.dlq, exc)
+                await self._sleep(delay)
+                delay = min(delay * 2, 10)
+        self.dead_lettered += 1
+        log.error(
+            "event at %s/%d@%d sent to %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            self.dlq,
+            error,
+        )
+
+    def stop(self) -> None:
+        """Take no more work; the current event finishes and its offset is committed."""
+        self._stopping = True
+
+    async def close(self) -> None:
+        """Leave the group; call after `run()` has returned."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            await _stop_quietly(consumer)
+
+    def state(self) -> dict[str, object]:
+        age = None if self.last_poll is None else round(time.monotonic() - self.last_poll, 1)
+        return {
+            "group": self.spec.group_id,
+            "started": self.started,
+            "seconds_since_poll": age,
+            "handled": self.handled,
+            "duplicates": self.duplicates,
+            "dead_lettered": self.dead_lettered,
+        }
+
+
+def _partitions(topic: str) -> int:
+    from kamkor_common.events.topics import PARTITIONS
+
+    return PARTITIONS.get(topic, 1)
+
+
+async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
+    try:
+        await asyncio.wait_for(consumer.stop(), 10)
+    except Exception:
+        log.warning("consumer did not stop cleanly")

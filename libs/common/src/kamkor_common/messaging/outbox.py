@@ -1,0 +1,208 @@
+"""Transactional outbox: the event row commits with the change; a relay publishes it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import weakref
+from datetime import datetime, timedelta
+from typing import Any
+
+from opentelemetry import trace
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, delete, func, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel, col
+
+from kamkor_common import telemetry
+from kamkor_common.db import UTCDateTime, utcnow
+from kamkor_common.events.envelope import CONTENT_TYPE, CloudEvent
+from kamkor_common.messaging.producer import Producer
+
+log = logging.getLogger("kamkor.messaging.outbox")
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An event waiting to be published (or kept, once sent, for replay)."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_unsent", "sent_at", "id"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    event_id: str = Field(max_length=36, unique=True)
+    event_type: str = Field(max_length=200)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    trace_headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+def add_event(session: AsyncSession, topic: str, event: CloudEvent) -> OutboxMessage:
+    """Stage an event in the caller's transaction, with the current trace context."""
+    row = OutboxMessage(
+        event_id=event.id,
+        event_type=event.type,
+        topic=topic,
+        key=event.partitionkey,
+        payload=event.model_dump_json(),
+        trace_headers=telemetry.current_carrier(),
+    )
+    session.add(row)
+    session.sync_session.info["outbox_pending"] = True
+    return row
+
+
+_relays: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop("outbox_pending", False):
+        for relay in list(_relays):
+            relay.wake()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop("outbox_pending", None)
+
+
+async def backlog(session: AsyncSession) -> int:
+    """How many events wait to be published."""
+    count = await session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
+    )
+    return int(count or 0)
+
+
+def kafka_headers(event_type: str, event_id: str, source: str) -> list[tuple[str, bytes]]:
+    return [
+        ("content-type", CONTENT_TYPE.encode()),
+        ("ce_id", event_id.encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_source", source.encode()),
+    ]
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order; woken after each commit, and polling besides."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        producer: Producer,
+        poll_interval_s: float = 1.0,
+        batch_size: int = 100,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.producer = producer
+        self.poll_interval_s = poll_interval_s
+        self.batch_size = batch_size
+        self.retention = retention
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.published = 0
+        self.last_error: str | None = None
+        self._tracer = telemetry.tracer("kamkor.outbox")
+        _relays.add(self)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                while await self.drain_once() == self.batch_size:
+                    pass
+                failures = 0
+                self.last_error = None
+            except Exception as exc:  # broker or database down: keep the rows, retry
+                failures += 1
+                self.last_error = repr(exc)
+                log.warning("outbox relay could not publish (%s); will retry", exc)
+                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def drain_once(self) -> int:
+        """Publish the next batch of unsent rows; returns how many were sent."""
+        async with self.sessionmaker() as session, session.begin():
+            rows = list(
+                (
+                    await session.scalars(
+                        select(OutboxMessage)
+                        .where(col(OutboxMessage.sent_at).is_(None))
+                        .order_by(col(OutboxMessage.id))
+                        .limit(self.batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
+            )
+            if not rows:
+                return 0
+            messages = []
+            spans = []
+            for row in rows:
+                parent = telemetry.context_from_carrier(row.trace_headers or {})
+                span = self._tracer.start_span(
+                    f"{row.topic} publish",
+                    context=parent,
+                    kind=trace.SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": row.topic,
+                        "messaging.message.id": row.event_id,
+                        "cloudevents.event_type": row.event_type,
+                    },
+                )
+                spans.append(span)
+                carrier: dict[str, str] = {}
+                with trace.use_span(span, end_on_exit=False):
+                    carrier = telemetry.current_carrier()
+                source = json.loads(row.payload).get("source", "")
+                headers = kafka_headers(row.event_type, row.event_id, source)
+                headers += [(k, v.encode()) for k, v in carrier.items()]
+                messages.append((row.topic, row.key.encode(), row.payload.encode(), headers))
+            try:
+                await self.producer.send_batch(messages)
+            except Exception as exc:
+                for span in spans:
+                    span.record_exception(exc)
+                    span.set_status(trace.Status(trace.StatusCode.ERROR))
+                    span.end()
+                raise
+            for span in spans:
+                span.end()
+            now = utcnow()
+            for row in rows:
+                row.sent_at = now
+            self.published += len(rows)
+            return len(rows)
+
+    async def purge_sent(self) -> int:
+        """Forget sent rows older than the retention period."""
+        cutoff = utcnow() - self.retention
+        async with self.sessionmaker() as session, session.begin():
+            result: Any = await session.execute(
+                delete(OutboxMessage).where(col(OutboxMessage.sent_at) < cutoff)
+            )
+            return int(result.rowcount or 0)

@@ -1,0 +1,137 @@
+"""What every Kamkor service process runs: its API and its workers, with one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from kamkor_common import health, telemetry
+from kamkor_common import logging as kamkor_logging
+from kamkor_common.auth import TokenVerifier
+from kamkor_common.db import Database, migrate
+from kamkor_common.errors import install_error_handlers
+from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
+from kamkor_common.messaging.outbox import OutboxRelay
+from kamkor_common.messaging.producer import Producer, ensure_topics
+from kamkor_common.settings import KamkorSettings
+
+log = logging.getLogger("kamkor.service")
+
+Seeder = Callable[[Database], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """The database, producer, outbox relay and consumers of one service process."""
+
+    def __init__(
+        self, *, name: str, settings: KamkorSettings, consumers: Sequence[ConsumerSpec] = ()
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.database = Database(settings.DATABASE_URL)
+        self.producer = Producer(settings)
+        self.relay = OutboxRelay(
+            sessionmaker=self.database.sessionmaker,
+            producer=self.producer,
+            poll_interval_s=settings.OUTBOX_POLL_INTERVAL_S,
+            batch_size=settings.OUTBOX_BATCH_SIZE,
+        )
+        self.consumers = [
+            EventConsumer(
+                spec=spec,
+                settings=settings,
+                sessionmaker=self.database.sessionmaker,
+                producer=self.producer,
+            )
+            for spec in consumers
+        ]
+        self.workers_enabled = settings.ROLE in ("worker", "all")
+        self.topics_ready = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start_workers(self) -> None:
+        self._tasks.append(asyncio.create_task(self._start_workers(), name=f"{self.name}-workers"))
+
+    async def _start_workers(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await ensure_topics(self.settings.KAFKA_BOOTSTRAP_SERVERS)
+                break
+            except Exception as exc:
+                log.warning("broker not reachable yet (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
+        self.topics_ready = True
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox"))
+        for consumer in self.consumers:
+            self._tasks.append(
+                asyncio.create_task(consumer.run(), name=f"{self.name}-{consumer.spec.group_id}")
+            )
+
+    async def stop(self) -> None:
+        """Stop taking work, let the current events finish, then leave the broker."""
+        self.relay.stop()
+        for consumer in self.consumers:
+            consumer.stop()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        for consumer in self.consumers:
+            await consumer.close()
+        await self.producer.stop()
+        await self.database.dispose()
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    settings: KamkorSettings,
+    routers: Sequence[APIRouter],
+    migrations: Path,
+    consumers: Sequence[ConsumerSpec] = (),
+    seed: Seeder | None = None,
+    description: str = "",
+) -> FastAPI:
+    """Build a service's FastAPI app: errors, health, auth, telemetry, workers."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        kamkor_logging.setup(name, settings.LOG_LEVEL)
+        runtime = ServiceRuntime(name=name, settings=settings, consumers=consumers)
+        app.state.runtime = runtime
+        app.state.database = runtime.database
+        if settings.MIGRATE_ON_START:
+            await migrate(runtime.database.engine, migrations)
+        if settings.SEED_REFERENCE_DATA and seed is not None:
+            await seed(runtime.database)
+        if runtime.workers_enabled:
+            await runtime.start_workers()
+        log.info("%s started (role %s)", name, settings.ROLE)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            telemetry.shutdown()
+
+    telemetry.setup(name, settings.OTLP_ENDPOINT)
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router)
+    telemetry.instrument_app(app)
+    return app

@@ -1,0 +1,80 @@
+"""Test support: throw-away PostgreSQL databases, in-process apps, dev tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from kamkor_common.auth import TokenVerifier
+from kamkor_common.settings import KamkorSettings
+
+ADMIN_URL_ENV = "KAMKOR_TEST_POSTGRES_URL"
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def admin_url() -> str:
+    return os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL)
+
+
+def database_url(name: str) -> str:
+    """The async SQLAlchemy URL of database `name` on the test server."""
+    base = admin_url().rsplit("/", 1)[0]
+    return base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+
+
+async def create_database(label: str) -> str:
+    """Create a fresh database for this run and return its name."""
+    name = f"kamkor_test_{uuid.uuid4().hex[:8]}_{label}"
+    conn = await asyncpg.connect(admin_url())
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(admin_url())
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (migrations, workers) and talk to it in-process."""
+    from asgi_lifespan import LifespanManager
+
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+def dev_token(role: str, *, organization_id: str | None = None, region: str | None = None,
+              subject: str = "test-user", settings: KamkorSettings | None = None) -> str:
+    """A token from the embedded issuer, for tests and local use."""
+    settings = settings or KamkorSettings()
+    verifier = TokenVerifier(secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER,
+                             audience=settings.JWT_AUDIENCE)
+    return verifier.issue(subject=subject, role=role, organization_id=organization_id,
+                          region=region)
+
+
+async def wait_until(predicate: Callable[[], Awaitable[bool]], *, timeout_s: float = 20,
+                     interval_s: float = 0.05) -> None:
+    """Poll an async condition until it holds; fail with a clear message when time is up."""
+    deadline = time.monotonic() + timeout_s
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached within {timeout_s} s")
+        await asyncio.sleep(interval_s)

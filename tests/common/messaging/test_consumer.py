@@ -1,0 +1,126 @@
+"""The consumer runner: inbox skips duplicates, bad events go to the DLQ, work goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.db import Database
+from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.messaging.broker import EmbeddedBroker
+from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
+from kamkor_common.messaging.outbox import kafka_headers
+from kamkor_common.messaging.producer import Producer, ensure_topics
+from kamkor_common.messaging.testing import read_topic
+from kamkor_common.settings import KamkorSettings
+
+EVENT_TYPE = "kamkor.test.ping.v1"
+
+
+class Ping(BaseModel):
+    n: int
+
+
+async def _wait_for(predicate: Callable[[], bool], timeout_s: float = 20) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+class Harness:
+    def __init__(self, broker: EmbeddedBroker, db: Database, *, fail_first: int = 0) -> None:
+        self.topic = f"test.consumer.{uuid.uuid4().hex[:6]}"
+        self.group = f"test-group-{uuid.uuid4().hex[:6]}"
+        self.seen: list[int] = []
+        self.failures_left = fail_first
+        self.settings = KamkorSettings(
+            KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, CONSUMER_RETRY_BACKOFF_S=0.01,
+            CONSUMER_MAX_RETRIES=2,
+        )
+        self.producer = Producer(self.settings)
+        self.consumer = EventConsumer(
+            spec=ConsumerSpec(self.group, [self.topic], {EVENT_TYPE: self.handle}),
+            settings=self.settings, sessionmaker=db.sessionmaker, producer=self.producer,
+        )
+
+    async def handle(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        ping = Ping.model_validate(event.data)
+        if ping.n < 0:
+            if self.failures_left > 0:
+                self.failures_left -= 1
+            raise RuntimeError(f"cannot handle {ping.n}")
+        self.seen.append(ping.n)
+
+    async def send(self, event: CloudEvent | bytes, key: bytes = b"h1") -> None:
+        if isinstance(event, CloudEvent):
+            headers = kafka_headers(event.type, event.id, event.source)
+            await self.producer.send(self.topic, key, event.to_bytes(), headers)
+        else:
+            await self.producer.send(self.topic, key, event, [])
+
+    async def __aenter__(self) -> Harness:
+        await ensure_topics(self.settings.KAFKA_BOOTSTRAP_SERVERS, {self.topic: 1})
+        self.task = asyncio.create_task(self.consumer.run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.consumer.stop()
+        await asyncio.wait_for(self.task, 10)
+        await self.consumer.close()
+        await self.producer.stop()
+
+
+def _ping(n: int) -> CloudEvent:
+    return new_event(source="/kamkor/test", type=EVENT_TYPE, key="h1", data=Ping(n=n))
+
+
+class TestInbox:
+    async def test_a_redelivered_event_is_handled_once(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        async with Harness(broker, messaging_db) as h:
+            event = _ping(1)
+            await h.send(event)
+            await h.send(event)  # the same event id again, as after a crash before commit
+            await h.send(_ping(2))
+            await _wait_for(lambda: h.consumer.handled + h.consumer.duplicates >= 3)
+        assert h.seen == [1, 2]
+        assert h.consumer.duplicates == 1
+
+
+class TestDeadLetter:
+    async def test_malformed_event_goes_to_dlq_and_consumer_goes_on(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        async with Harness(broker, messaging_db) as h:
+            await h.send(b"{not json")
+            bad_data = _ping(0).model_copy(update={"data": {"n": "not a number"}})
+            await h.send(bad_data)
+            await h.send(_ping(7))
+            await _wait_for(lambda: h.seen == [7])
+        records = await read_topic(broker.bootstrap, h.consumer.dlq, min_records=2)
+        assert len(records) == 2
+        errors = [dict(r.headers)["dlq_error"].decode() for r in records]
+        assert errors[0].startswith("malformed envelope")
+        assert "ValidationError" in errors[1]
+        first = dict(records[0].headers)
+        assert first["dlq_source_topic"].decode() == h.topic
+        assert first["dlq_source_offset"] == b"0"
+        assert records[0].value == b"{not json"
+
+    async def test_failing_handler_is_retried_then_dead_lettered(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        async with Harness(broker, messaging_db, fail_first=99) as h:
+            await h.send(_ping(-1))
+            await h.send(_ping(3))
+            await _wait_for(lambda: h.seen == [3])
+        assert h.failures_left == 99 - 3  # one try and two retries
+        records = await read_topic(broker.bootstrap, h.consumer.dlq, min_records=1)
+        assert "cannot handle -1" in dict(records[0].headers)["dlq_error"].decode()

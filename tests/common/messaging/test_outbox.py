@@ -1,0 +1,96 @@
+"""The outbox relay publishes committed events in order, with the writer's trace context."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from opentelemetry import trace
+from pydantic import BaseModel
+from sqlalchemy import delete
+
+from kamkor_common import telemetry
+from kamkor_common.db import Database
+from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.messaging import outbox
+from kamkor_common.messaging.broker import EmbeddedBroker
+from kamkor_common.messaging.outbox import OutboxMessage, OutboxRelay
+from kamkor_common.messaging.producer import Producer, ensure_topics
+from kamkor_common.messaging.testing import read_topic
+from kamkor_common.settings import KamkorSettings
+
+
+class Ping(BaseModel):
+    n: int
+
+
+def _event(key: str, n: int) -> CloudEvent:
+    return new_event(source="/kamkor/test", type="kamkor.test.ping.v1", key=key, data=Ping(n=n))
+
+
+async def _clear(db: Database) -> None:
+    async with db.sessionmaker() as session, session.begin():
+        await session.execute(delete(OutboxMessage))
+
+
+class TestOutboxRelay:
+    async def test_publishes_in_order_with_trace_and_marks_sent(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        await _clear(messaging_db)
+        topic = f"test.outbox.{uuid.uuid4().hex[:6]}"
+        await ensure_topics(broker.bootstrap, {topic: 2})
+        settings = KamkorSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap)
+        producer = Producer(settings)
+        relay = OutboxRelay(sessionmaker=messaging_db.sessionmaker, producer=producer,
+                            poll_interval_s=30)
+        task = asyncio.create_task(relay.run())
+        telemetry.setup("test")
+        try:
+            with trace.get_tracer("test").start_as_current_span("request") as span:
+                trace_id = format(span.get_span_context().trace_id, "032x")
+                async with messaging_db.sessionmaker() as session, session.begin():
+                    for n in range(5):
+                        outbox.add_event(session, topic, _event("household-1", n))
+            # The poll interval is 30 s: only the wake-up after commit can publish this fast.
+            records = await read_topic(broker.bootstrap, topic, min_records=5, timeout_s=10)
+        finally:
+            relay.stop()
+            await task
+            await producer.stop()
+        assert [CloudEvent.from_bytes(r.value).data["n"] for r in records] == [0, 1, 2, 3, 4]
+        assert {r.key for r in records} == {b"household-1"}
+        headers = dict(records[0].headers)
+        assert headers["ce_type"] == b"kamkor.test.ping.v1"
+        assert headers["content-type"].startswith(b"application/cloudevents+json")
+        assert headers["traceparent"].decode().split("-")[1] == trace_id
+        async with messaging_db.sessionmaker() as session:
+            assert await outbox.backlog(session) == 0
+
+    async def test_rows_wait_while_the_broker_is_away(self, messaging_db: Database) -> None:
+        await _clear(messaging_db)
+        dead = KamkorSettings(KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1", KAFKA_SEND_TIMEOUT_S=1)
+        producer = Producer(dead)
+        relay = OutboxRelay(sessionmaker=messaging_db.sessionmaker, producer=producer)
+        async with messaging_db.sessionmaker() as session, session.begin():
+            outbox.add_event(session, "test.unreachable", _event("k", 1))
+        try:
+            await relay.drain_once()
+        except Exception:
+            pass
+        else:
+            raise AssertionError("publishing to an unreachable broker must fail")
+        async with messaging_db.sessionmaker() as session:
+            assert await outbox.backlog(session) == 1
+        await producer.stop()
+
+    async def test_rolled_back_change_publishes_nothing(self, messaging_db: Database) -> None:
+        await _clear(messaging_db)
+        try:
+            async with messaging_db.sessionmaker() as session, session.begin():
+                outbox.add_event(session, "test.rollback", _event("k", 1))
+                raise RuntimeError("business rule failed")
+        except RuntimeError:
+            pass
+        async with messaging_db.sessionmaker() as session:
+            assert await outbox.backlog(session) == 0
