@@ -60,18 +60,27 @@ async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def dev_token(role: str, *, organization_id: str | None = None, region: str | None = None,
-              subject: str = "test-user", settings: KamkorSettings | None = None) -> str:
+def dev_token(
+    role: str,
+    *,
+    organization_id: str | None = None,
+    region: str | None = None,
+    subject: str = "test-user",
+    settings: KamkorSettings | None = None,
+) -> str:
     """A token from the embedded issuer, for tests and local use."""
     settings = settings or KamkorSettings()
-    verifier = TokenVerifier(secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER,
-                             audience=settings.JWT_AUDIENCE)
-    return verifier.issue(subject=subject, role=role, organization_id=organization_id,
-                          region=region)
+    verifier = TokenVerifier(
+        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
+    )
+    return verifier.issue(
+        subject=subject, role=role, organization_id=organization_id, region=region
+    )
 
 
-async def wait_until(predicate: Callable[[], Awaitable[bool]], *, timeout_s: float = 20,
-                     interval_s: float = 0.05) -> None:
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], *, timeout_s: float = 20, interval_s: float = 0.05
+) -> None:
     """Poll an async condition until it holds; fail with a clear message when time is up."""
     deadline = time.monotonic() + timeout_s
     while not await predicate():
