@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
@@ -87,3 +89,50 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {timeout_s} s")
         await asyncio.sleep(interval_s)
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    service: str
+    name: str
+    trace_id: str
+
+
+@dataclass
+class OtlpReceiver:
+    """A minimal OTLP/HTTP trace receiver: decodes the protobuf export requests it gets."""
+
+    port: int
+    spans: list[ReceivedSpan] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def add(self, body: bytes) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        received = []
+        for resource_spans in request.resource_spans:
+            service = next(
+                (
+                    a.value.string_value
+                    for a in resource_spans.resource.attributes
+                    if a.key == "service.name"
+                ),
+                "?",
+            )
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    received.append(ReceivedSpan(service, span.name, span.trace_id.hex()))
+        with self.lock:
+            self.spans.extend(received)
+
+    def in_trace(self, trace_id: str) -> list[ReceivedSpan]:
+        with self.lock:
+            return [s for s in self.spans if s.trace_id == trace_id]
