@@ -93,11 +93,18 @@ class EventConsumer:
                 continue
             self.last_poll = time.monotonic()
             for tp, records in batch.items():
+                # One commit per partition batch: the inbox makes a redelivery after a
+                # crash harmless, and a commit per event would cost a round trip each.
+                done = None
                 for record in records:
                     if self._stopping:
-                        return
+                        break
                     await self.process(record)
-                    await self._commit(consumer, tp, record.offset + 1)
+                    done = record.offset
+                if done is not None:
+                    await self._commit(consumer, tp, done + 1)
+                if self._stopping:
+                    return
 
     async def _start(self) -> None:
         await ensure_topics(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -25,15 +27,16 @@ async def record(
     session: AsyncSession, *, consumer_group: str, event_id: str, event_type: str
 ) -> bool:
     """Record the event in the caller's transaction; False when it was handled before."""
-    if await session.get(InboxMessage, (consumer_group, event_id)) is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(
-                InboxMessage(
-                    consumer_group=consumer_group, event_id=event_id, event_type=event_type
-                )
-            )
-    except IntegrityError:  # another member handled it concurrently
-        return False
-    return True
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxMessage)
+        .values(
+            consumer_group=consumer_group,
+            event_id=event_id,
+            event_type=event_type,
+            processed_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["consumer_group", "event_id"])
+    )
+    result: Any = await session.execute(statement)
+    return bool(result.rowcount)

@@ -1,0 +1,1 @@
+"""Kamkor benchmarks: `make bench` runs them and writes `bench/reports/`."""
