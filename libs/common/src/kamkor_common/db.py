@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from alembic import command
 from alembic.config import Config
@@ -97,6 +97,13 @@ async def migrate(engine: AsyncEngine, script_location: Path) -> None:
         await conn.run_sync(_upgrade)
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render Kamkor's column types as plain SQLAlchemy ones: migrations import no app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_alembic_env(target_metadata: Any) -> None:
     """The body of every service's `migrations/env.py`."""
     from alembic import context
@@ -109,6 +116,7 @@ def run_alembic_env(target_metadata: Any) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -142,7 +150,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a client that got
+# its 201 can read what it wrote, and a failed commit is reported instead of lost.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def make_revision(script_location: Path, message: str) -> None:

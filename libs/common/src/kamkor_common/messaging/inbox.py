@@ -20,7 +20,9 @@ class InboxMessage(SQLModel, table=True):
     consumer_group: str = Field(primary_key=True, max_length=200)
     event_id: str = Field(primary_key=True, max_length=36)
     event_type: str = Field(max_length=200)
-    processed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime))
+    processed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
 
 
 async def record(

@@ -43,7 +43,9 @@ class OutboxMessage(SQLModel, table=True):
     key: str = Field(max_length=200)
     payload: str = Field(sa_column=Column(Text, nullable=False))
     trace_headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 

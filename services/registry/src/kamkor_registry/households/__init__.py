@@ -1,0 +1,1 @@
+"""Households, the people in them and their memberships."""

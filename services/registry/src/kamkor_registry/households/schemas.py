@@ -1,0 +1,83 @@
+"""What the households API accepts and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kamkor_common.events.schemas.registry import MemberRole
+from kamkor_common.pagination import Page
+
+Language = Literal["ky", "ru", "en"]
+Sex = Literal["female", "male"]
+
+
+class MemberCreate(BaseModel):
+    # Unknown fields are refused rather than dropped: nothing a worker typed is lost unseen.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: MemberRole
+    family_name: str = Field(min_length=1, max_length=100)
+    given_name: str = Field(min_length=1, max_length=100)
+    patronymic: str | None = Field(default=None, max_length=100)
+    sex: Sex
+    birth_date: date
+    # Checked by the service, so that a bad PIN answers with its own code.
+    pin: str | None = Field(default=None, max_length=40)
+
+
+class HouseholdCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    region: str = Field(min_length=1, max_length=16)
+    district: str = Field(min_length=1, max_length=16)
+    settlement: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=300)
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9][0-9 ()-]{4,30}$")
+    language: Language
+    members: list[MemberCreate] = Field(min_length=1, max_length=50)
+
+
+class MemberRead(BaseModel):
+    person_id: str
+    role: MemberRole
+    family_name: str
+    given_name: str
+    patronymic: str | None
+    sex: Sex
+    birth_date: date
+    pin: str | None
+    age: int
+    since: date
+    until: date | None
+
+
+class RecordWarning(BaseModel):
+    """Something accepted as given that a person should review."""
+
+    code: str
+    person_id: str
+    field: str
+    message: str
+
+
+class HouseholdRead(BaseModel):
+    id: str
+    region: str
+    district: str
+    settlement: str
+    address: str
+    phone: str | None
+    language: Language
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    members: list[MemberRead]
+    warnings: list[RecordWarning]
+
+
+class HouseholdList(Page[HouseholdRead]):
+    pass

@@ -1,0 +1,1 @@
+"""Regions and districts: static reference data served read-only."""

@@ -1,0 +1,383 @@
+"""Registering, reading and listing households over HTTP, on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from kamkor_registry.households.service import today
+
+Auth = Callable[..., dict[str, str]]
+NewHousehold = Callable[..., dict[str, Any]]
+PinFor = Callable[..., str]
+
+URL = "/api/v1/registry/households"
+
+
+def _problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    return body
+
+
+def _child(birth_date: date, **extra: Any) -> dict[str, Any]:
+    return {
+        "role": "child",
+        "family_name": "Осмонова",
+        "given_name": "Нургүл",
+        "sex": "female",
+        "birth_date": birth_date.isoformat(),
+        **extra,
+    }
+
+
+async def _create(
+    client: httpx.AsyncClient, auth: Auth, body: dict[str, Any], role: str = "social_worker"
+) -> dict[str, Any]:
+    response = await client.post(URL, json=body, headers=auth(role, region=body["region"]))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+class TestCreateHousehold:
+    async def test_creates_and_reads_back_with_members_roles_and_ages(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        # Born on 1 January ten years back: exactly ten on any day of this year.
+        ten_years_ago = date(today().year - 10, 1, 1)
+        body = new_household()
+        body["members"][1]["birth_date"] = ten_years_ago.isoformat()
+        body["members"][1].pop("pin")
+
+        response = await registry_client.post(
+            URL, json=body, headers=auth("social_worker", region="KG-J")
+        )
+
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert response.headers["etag"] == '"1"'
+        assert response.headers["location"] == f"{URL}/{created['id']}"
+        assert created["version"] == 1
+        assert created["region"] == "KG-J" and created["district"] == "KG-J-06"
+        assert created["created_by"] == "test-user"
+        assert created["warnings"] == []
+        grandmother, child = created["members"]  # oldest first
+        assert (grandmother["role"], grandmother["given_name"]) == ("grandparent", "Гүлнара")
+        assert (child["role"], child["age"], child["pin"]) == ("child", 10, None)
+        assert grandmother["person_id"] != child["person_id"]
+        assert child["since"] == today().isoformat() and child["until"] is None
+
+        read = await registry_client.get(
+            f"{URL}/{created['id']}", headers=auth("supervisor", region="KG-J")
+        )
+
+        assert read.status_code == 200
+        assert read.headers["etag"] == '"1"'
+        assert read.json() == created
+
+    async def test_accepts_a_birth_date_of_today(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        body = new_household()
+        body["members"].append(_child(today(), role="child"))
+
+        created = await _create(registry_client, auth, body)
+
+        assert sorted(m["age"] for m in created["members"])[0] == 0
+
+    @pytest.mark.parametrize(
+        ("location", "field"),
+        [
+            ({"region": "KG-J", "district": "KG-J-99"}, "district"),
+            ({"region": "KG-X", "district": "KG-J-06"}, "region"),
+            # A real district, but of Chüy, not Jalal-Abad.
+            ({"region": "KG-J", "district": "KG-C-01"}, "district"),
+        ],
+    )
+    async def test_refuses_an_unknown_location_naming_the_field(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        location: dict[str, str],
+        field: str,
+    ) -> None:
+        response = await registry_client.post(
+            URL, json=new_household(**location), headers=auth("admin")
+        )
+
+        body = _problem(response, 422, "unknown_location")
+        assert body["field"] == field
+        assert body["errors"][0]["field"] == field
+
+    @pytest.mark.parametrize("pin", ["1234567890123", "12345678901234x", "2120420160000A", ""])
+    async def test_refuses_a_malformed_pin(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        pin: str,
+    ) -> None:
+        body = new_household()
+        body["members"][1]["pin"] = pin
+
+        response = await registry_client.post(URL, json=body, headers=auth("admin"))
+
+        problem = _problem(response, 422, "invalid_pin")
+        assert problem["errors"] == [{"field": "members[1].pin", "message": "a PIN is 14 digits"}]
+
+    async def test_refuses_the_same_pin_twice_in_one_household(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        pin_for: PinFor,
+    ) -> None:
+        born = date(2019, 2, 1)
+        pin = pin_for(born)
+        body = new_household()
+        body["members"] += [_child(born, pin=pin), _child(born, pin=pin)]
+
+        response = await registry_client.post(URL, json=body, headers=auth("admin"))
+
+        problem = _problem(response, 422, "invalid_pin")
+        assert [e["field"] for e in problem["errors"]] == ["members[3].pin"]
+
+    @pytest.mark.parametrize("members", [[], None])
+    async def test_refuses_a_household_without_members(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        members: list[Any] | None,
+    ) -> None:
+        body = new_household(members=members)
+        if members is None:
+            del body["members"]
+
+        response = await registry_client.post(URL, json=body, headers=auth("admin"))
+
+        problem = _problem(response, 422, "validation_error")
+        assert [e["field"] for e in problem["errors"]] == ["members"]
+
+    async def test_refuses_a_birth_date_in_the_future(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        body = new_household()
+        body["members"].append(_child(today() + timedelta(days=1)))
+
+        response = await registry_client.post(URL, json=body, headers=auth("admin"))
+
+        problem = _problem(response, 422, "invalid_birth_date")
+        assert problem["errors"][0]["field"] == "members[2].birth_date"
+
+    async def test_refuses_unknown_fields_instead_of_dropping_them(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        body = new_household()
+        body["members"][0]["disability"] = True
+
+        response = await registry_client.post(URL, json=body, headers=auth("admin"))
+
+        problem = _problem(response, 422, "validation_error")
+        assert problem["errors"][0]["field"] == "members.0.disability"
+
+    async def test_keeps_a_pin_that_disagrees_with_the_birth_date_and_warns(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        pin_for: PinFor,
+    ) -> None:
+        pin = pin_for(date(2016, 4, 21))  # digits say the 21st, the record says the 12th
+        body = new_household()
+        body["members"][1]["pin"] = pin
+
+        created = await _create(registry_client, auth, body)
+
+        child = next(m for m in created["members"] if m["role"] == "child")
+        assert (child["pin"], child["birth_date"]) == (pin, "2016-04-12")
+        assert [(w["code"], w["person_id"], w["field"]) for w in created["warnings"]] == [
+            ("pin_birth_date_mismatch", child["person_id"], "pin")
+        ]
+        assert "2016-04-21" in created["warnings"][0]["message"]
+        read = await registry_client.get(f"{URL}/{created['id']}", headers=auth("admin"))
+        assert read.json()["warnings"] == created["warnings"]
+
+    async def test_refuses_a_pin_already_registered_naming_the_person(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+    ) -> None:
+        first = await _create(registry_client, auth, new_household())
+        existing = next(m for m in first["members"] if m["pin"])
+        again = new_household(district="KG-J-02")
+        again["members"][1]["pin"] = existing["pin"]
+        headers = auth("admin")
+        before = await registry_client.get(URL, params={"district": "KG-J-02"}, headers=headers)
+
+        response = await registry_client.post(URL, json=again, headers=headers)
+
+        problem = _problem(response, 409, "duplicate_pin")
+        assert problem["person_id"] == existing["person_id"]
+        assert problem["field"] == "members[1].pin"
+        after = await registry_client.get(URL, params={"district": "KG-J-02"}, headers=headers)
+        assert after.json()["total"] == before.json()["total"]
+
+    async def test_two_registrations_racing_for_one_pin_give_one_conflict(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        pin_for: PinFor,
+    ) -> None:
+        pin = pin_for(date(2016, 4, 12), first_digit="1")
+        bodies = [new_household(), new_household()]
+        for body in bodies:
+            body["members"][1]["pin"] = pin
+
+        responses = await asyncio.gather(
+            *(registry_client.post(URL, json=body, headers=auth("admin")) for body in bodies)
+        )
+
+        assert sorted(r.status_code for r in responses) == [201, 409]
+        created = next(r for r in responses if r.status_code == 201).json()
+        conflict = next(r for r in responses if r.status_code == 409).json()
+        child = next(m for m in created["members"] if m["pin"] == pin)
+        assert conflict["code"] == "duplicate_pin"
+        assert conflict["person_id"] == child["person_id"]
+
+    @pytest.mark.parametrize("role", ["partner", "shelter_staff", "analyst", "auditor"])
+    async def test_other_roles_may_not_register(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        role: str,
+    ) -> None:
+        response = await registry_client.post(URL, json=new_household(), headers=auth(role))
+
+        _problem(response, 403, "forbidden")
+
+    @pytest.mark.parametrize("role", ["social_worker", "supervisor"])
+    async def test_a_region_bound_worker_registers_only_in_that_region(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        role: str,
+    ) -> None:
+        response = await registry_client.post(
+            URL, json=new_household(), headers=auth(role, region="KG-C")
+        )
+
+        _problem(response, 403, "region_not_allowed")
+
+    async def test_an_admin_registers_in_any_region(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        response = await registry_client.post(
+            URL,
+            json=new_household(region="KG-GB", district="KG-GB-01"),
+            headers=auth("admin", region="KG-J"),
+        )
+
+        assert response.status_code == 201
+
+
+class TestGetHousehold:
+    async def test_unknown_household_is_not_found(
+        self, registry_client: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        response = await registry_client.get(f"{URL}/no-such-id", headers=auth("admin"))
+
+        _problem(response, 404, "household_not_found")
+
+    async def test_another_regions_household_looks_missing(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        created = await _create(registry_client, auth, new_household())
+        url = f"{URL}/{created['id']}"
+
+        elsewhere = await registry_client.get(url, headers=auth("social_worker", region="KG-N"))
+        home = await registry_client.get(url, headers=auth("social_worker", region="KG-J"))
+        auditor = await registry_client.get(url, headers=auth("auditor", region="KG-N"))
+
+        _problem(elsewhere, 404, "household_not_found")
+        assert home.status_code == 200
+        assert auditor.status_code == 200
+
+    @pytest.mark.parametrize("role", ["partner", "shelter_staff", "analyst"])
+    async def test_other_roles_may_not_read(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        role: str,
+    ) -> None:
+        created = await _create(registry_client, auth, new_household())
+
+        response = await registry_client.get(f"{URL}/{created['id']}", headers=auth(role))
+
+        _problem(response, 403, "forbidden")
+
+
+class TestListHouseholds:
+    async def test_filters_by_district_and_pages(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        ids = [
+            (await _create(registry_client, auth, new_household(district="KG-J-03")))["id"]
+            for _ in range(3)
+        ]
+        headers = auth("admin")
+
+        first = await registry_client.get(
+            URL, params={"district": "KG-J-03", "limit": 2}, headers=headers
+        )
+        second = await registry_client.get(
+            URL, params={"district": "KG-J-03", "limit": 2, "offset": 2}, headers=headers
+        )
+
+        assert first.status_code == 200
+        assert first.json()["total"] == second.json()["total"] == 3
+        listed = [h["id"] for h in first.json()["items"] + second.json()["items"]]
+        assert listed == list(reversed(ids))  # newest first
+        assert all(h["members"] for h in first.json()["items"])
+
+    async def test_a_region_bound_worker_sees_only_that_region(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        await _create(registry_client, auth, new_household(region="KG-T", district="KG-T-01"))
+        await _create(registry_client, auth, new_household(region="KG-Y", district="KG-Y-01"))
+        worker = auth("social_worker", region="KG-T")
+
+        own = await registry_client.get(URL, headers=worker)
+        other = await registry_client.get(URL, params={"region": "KG-Y"}, headers=worker)
+        other_district = await registry_client.get(
+            URL, params={"district": "KG-Y-01"}, headers=worker
+        )
+
+        assert own.status_code == 200
+        assert own.json()["total"] >= 1
+        assert {h["region"] for h in own.json()["items"]} == {"KG-T"}
+        _problem(other, 403, "region_not_allowed")
+        _problem(other_district, 403, "region_not_allowed")
+
+    async def test_an_unknown_district_filter_is_refused(
+        self, registry_client: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        response = await registry_client.get(
+            URL, params={"district": "KG-Q-01"}, headers=auth("admin")
+        )
+
+        assert _problem(response, 422, "unknown_location")["field"] == "district"
