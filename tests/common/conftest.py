@@ -21,3 +21,27 @@ async def messaging_db(make_database: Callable[[str], Awaitable[str]]) -> AsyncI
         )
     yield database
     await database.dispose()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_messaging_db(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Database]:
+    """The same tables on SQLite: the path `make run` takes."""
+    path = tmp_path_factory.mktemp("sqlite") / "messaging.db"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(
+            SQLModel.metadata.create_all,
+            tables=[OutboxMessage.__table__, InboxMessage.__table__],  # type: ignore[attr-defined]
+        )
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_messaging_db(
+    request: pytest.FixtureRequest, messaging_db: Database, sqlite_messaging_db: Database
+) -> Database:
+    """Run a test on both databases Kamkor supports."""
+    return messaging_db if request.param == "postgresql" else sqlite_messaging_db

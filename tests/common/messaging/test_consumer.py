@@ -40,13 +40,16 @@ class Harness:
         self.seen: list[int] = []
         self.failures_left = fail_first
         self.settings = KamkorSettings(
-            KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, CONSUMER_RETRY_BACKOFF_S=0.01,
+            KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
+            CONSUMER_RETRY_BACKOFF_S=0.01,
             CONSUMER_MAX_RETRIES=2,
         )
         self.producer = Producer(self.settings)
         self.consumer = EventConsumer(
             spec=ConsumerSpec(self.group, [self.topic], {EVENT_TYPE: self.handle}),
-            settings=self.settings, sessionmaker=db.sessionmaker, producer=self.producer,
+            settings=self.settings,
+            sessionmaker=db.sessionmaker,
+            producer=self.producer,
         )
 
     async def handle(self, *, session: AsyncSession, event: CloudEvent) -> None:
@@ -82,9 +85,9 @@ def _ping(n: int) -> CloudEvent:
 
 class TestInbox:
     async def test_a_redelivered_event_is_handled_once(
-        self, broker: EmbeddedBroker, messaging_db: Database
+        self, broker: EmbeddedBroker, any_messaging_db: Database
     ) -> None:
-        async with Harness(broker, messaging_db) as h:
+        async with Harness(broker, any_messaging_db) as h:
             event = _ping(1)
             await h.send(event)
             await h.send(event)  # the same event id again, as after a crash before commit

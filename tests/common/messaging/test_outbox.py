@@ -42,8 +42,9 @@ class TestOutboxRelay:
         await ensure_topics(broker.bootstrap, {topic: 2})
         settings = KamkorSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap)
         producer = Producer(settings)
-        relay = OutboxRelay(sessionmaker=messaging_db.sessionmaker, producer=producer,
-                            poll_interval_s=30)
+        relay = OutboxRelay(
+            sessionmaker=messaging_db.sessionmaker, producer=producer, poll_interval_s=30
+        )
         task = asyncio.create_task(relay.run())
         telemetry.setup("test")
         try:
