@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

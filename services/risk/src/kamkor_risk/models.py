@@ -4,7 +4,17 @@ from sqlmodel import SQLModel
 
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
+from kamkor_risk.households.models import RiskHousehold
+from kamkor_risk.screenings.models import DomainAssessment, RiskFlag, Screening
 
 metadata = SQLModel.metadata
 
-__all__ = ["InboxMessage", "OutboxMessage", "metadata"]
+__all__ = [
+    "DomainAssessment",
+    "InboxMessage",
+    "OutboxMessage",
+    "RiskFlag",
+    "RiskHousehold",
+    "Screening",
+    "metadata",
+]

@@ -1,0 +1,136 @@
+"""The `kamkor` command: dev tokens, dev users, and running the platform locally."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kamkor_common.auth import ROLES, TokenVerifier
+from kamkor_common.settings import KamkorSettings
+from kamkor_gateway.devusers import DEV_USERS, DEV_USERS_BY_NAME
+
+# Roles whose access follows an organisation: without one their tokens reach nothing.
+ORGANISATION_ROLES = ("partner", "shelter_staff")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kamkor", description="Kamkor on this machine: tokens, dev users, a local run."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    token = commands.add_parser(
+        "token",
+        help="print a bearer token from the embedded issuer",
+        description="Print a bearer token signed with the KAMKOR_JWT_* settings "
+        "(the embedded default issuer unless they are set).",
+    )
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--role", help=f"one of: {', '.join(ROLES)}")
+    who.add_argument("--user", help="a dev user (see `kamkor users`)")
+    token.add_argument("--org", help="the organisation id (partner, shelter staff)")
+    token.add_argument("--region", help="the region code, e.g. KG-J")
+    token.add_argument(
+        "--district",
+        action="append",
+        default=None,
+        help="a district code the user works in (repeatable)",
+    )
+    token.add_argument("--sub", help="the subject (user name) the token is for")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+
+    commands.add_parser("users", help="list the dev users")
+    commands.add_parser(
+        "run",
+        help="start the embedded broker, the services and the gateway",
+        add_help=False,
+    )
+    return parser
+
+
+def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.user is not None:
+        user = DEV_USERS_BY_NAME.get(args.user)
+        if user is None:
+            parser.error(f"unknown user {args.user!r}; one of: {', '.join(DEV_USERS_BY_NAME)}")
+        role, subject = user.role, args.sub or user.name
+        organization_id = args.org or user.organization_id
+        region = args.region or user.region
+        districts: Sequence[str] = args.district or user.districts
+    else:
+        if args.role not in ROLES:
+            parser.error(f"unknown role {args.role!r}; one of: {', '.join(ROLES)}")
+        role, subject = args.role, args.sub or f"dev-{args.role}"
+        organization_id, region, districts = args.org, args.region, args.district or ()
+    if args.ttl <= 0:
+        parser.error("--ttl must be a positive number of seconds")
+    if role in ORGANISATION_ROLES and not organization_id:
+        print(f"note: a {role} token without --org reaches no organisation", file=sys.stderr)
+    settings = KamkorSettings()
+    verifier = TokenVerifier(
+        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
+    )
+    print(
+        verifier.issue(
+            subject=subject,
+            role=role,
+            organization_id=organization_id,
+            region=region,
+            districts=districts,
+            ttl_s=args.ttl,
+        )
+    )
+    return 0
+
+
+def _users() -> int:
+    rows = [("USER", "ROLE", "ORGANISATION", "REGION", "DISTRICTS", "WHO")]
+    rows += [
+        (
+            user.name,
+            user.role,
+            user.organization_id or "-",
+            user.region or "-",
+            ",".join(user.districts) or "-",
+            user.description,
+        )
+        for user in DEV_USERS
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]))
+    print("\nA token for one of them: kamkor token --user NAME")
+    return 0
+
+
+def _run(argv: Sequence[str]) -> int:
+    # Imported here so that tokens and users work in an install without the dev runner.
+    try:
+        devrun = importlib.import_module("kamkor_gateway.devrun")
+    except ModuleNotFoundError as exc:
+        if exc.name != "kamkor_gateway.devrun":
+            raise
+        print("kamkor run is not available in this installation", file=sys.stderr)
+        return 1
+    result = devrun.main(list(argv))
+    return int(result or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kamkor` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # Everything after `run` belongs to the runner, including options argparse would reject.
+    if args_list and args_list[0] == "run":
+        return _run(args_list[1:])
+    parser = _parser()
+    args = parser.parse_args(args_list)
+    if args.command == "token":
+        return _token(parser, args)
+    return _users()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

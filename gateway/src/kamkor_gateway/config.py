@@ -1,0 +1,28 @@
+"""Settings of the gateway."""
+
+from __future__ import annotations
+
+from kamkor_common.settings import KamkorSettings
+
+
+class GatewaySettings(KamkorSettings):
+    SERVICE_NAME: str = "gateway"
+    PORT: int = 8000
+
+    REGISTRY_URL: str = "http://127.0.0.1:8001"
+    RISK_URL: str = "http://127.0.0.1:8002"
+    REFERRAL_URL: str = "http://127.0.0.1:8003"
+    SHELTER_URL: str = "http://127.0.0.1:8004"
+
+    UPSTREAM_TIMEOUT_S: float = 10.0
+    # Probes run often and must answer before the kubelet gives up on them.
+    READINESS_TIMEOUT_S: float = 3.0
+
+    def upstream_urls(self) -> dict[str, str]:
+        """The base URL of every service behind the gateway, by service name."""
+        return {
+            "registry": self.REGISTRY_URL,
+            "risk": self.RISK_URL,
+            "referral": self.REFERRAL_URL,
+            "shelter": self.SHELTER_URL,
+        }

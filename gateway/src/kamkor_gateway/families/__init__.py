@@ -1,0 +1,1 @@
+"""One family's record, flags and referrals in a single answer."""

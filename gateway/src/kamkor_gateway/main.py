@@ -1,0 +1,81 @@
+"""The gateway: `uvicorn --factory kamkor_gateway.main:create_app`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI
+
+from kamkor_common import logging as kamkor_logging
+from kamkor_common import telemetry
+from kamkor_common.auth import TokenVerifier
+from kamkor_common.errors import install_error_handlers
+from kamkor_gateway import health
+from kamkor_gateway.apidocs.router import router as apidocs_router
+from kamkor_gateway.apidocs.service import ApiCatalog
+from kamkor_gateway.config import GatewaySettings
+from kamkor_gateway.families.router import router as families_router
+from kamkor_gateway.proxy.router import router as proxy_router
+from kamkor_gateway.upstreams import Upstreams
+
+log = logging.getLogger("kamkor.gateway")
+
+DESCRIPTION = """\
+Kamkor connects Kyrgyzstan's child-and-family support network: the family registry,
+risk screening, referrals to partner organisations and shelter beds. This document
+joins the APIs of all services behind this gateway.
+
+Every call needs a bearer token (`Authorization: Bearer …`). Errors are RFC 9457
+problem+json documents with a stable `code`; `503 upstream_unavailable` and
+`504 upstream_timeout` say which service could not answer. Lists answer
+`{items, total, limit, offset}`.
+"""
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """Build the gateway app: auth, routing to the services, composition, merged docs."""
+    settings = settings or GatewaySettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        kamkor_logging.setup("gateway", settings.LOG_LEVEL)
+        # httpx logs every request at INFO: the gateway would log each call twice.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        # Redirects are the caller's business: they pass back untouched.
+        async with httpx.AsyncClient(
+            timeout=settings.UPSTREAM_TIMEOUT_S, follow_redirects=False
+        ) as client:
+            app.state.upstreams = Upstreams(client=client, urls=settings.upstream_urls())
+            log.info("gateway started: %s", settings.upstream_urls())
+            try:
+                yield
+            finally:
+                telemetry.shutdown()
+
+    telemetry.setup("gateway", settings.OTLP_ENDPOINT)
+    telemetry.instrument_httpx()
+    app = FastAPI(
+        title="Kamkor API",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        # Served by the apidocs router instead: the document is merged from the services.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
+    )
+    app.state.api_catalog = ApiCatalog(app.openapi, timeout_s=settings.READINESS_TIMEOUT_S)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(apidocs_router)
+    app.include_router(families_router)
+    app.include_router(proxy_router)
+    telemetry.instrument_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Passing API calls through to the service that owns them."""

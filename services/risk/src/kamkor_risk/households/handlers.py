@@ -1,0 +1,23 @@
+"""Consumer group `risk-households` on `registry.households.v1`: the household read model."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.events.envelope import CloudEvent
+from kamkor_common.events.schemas import registry as registry_events
+from kamkor_common.events.topics import REGISTRY_HOUSEHOLDS
+from kamkor_common.messaging.consumer import ConsumerSpec
+from kamkor_risk.households import service
+
+
+async def on_household_registered(*, session: AsyncSession, event: CloudEvent) -> None:
+    registered = registry_events.HouseholdRegistered.model_validate(event.data)
+    await service.record_registered(session=session, registered=registered)
+
+
+CONSUMER = ConsumerSpec(
+    group_id="risk-households",
+    topics=[REGISTRY_HOUSEHOLDS],
+    handlers={registry_events.HOUSEHOLD_REGISTERED: on_household_registered},
+)

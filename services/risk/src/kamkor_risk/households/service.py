@@ -1,0 +1,79 @@
+"""Keeping the household read model, from events or, when late, from the registry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.db import utcnow
+from kamkor_common.events.schemas.registry import HouseholdRegistered
+from kamkor_risk.households import repository
+from kamkor_risk.households.client import HouseholdNotFound, RegistryClient
+from kamkor_risk.households.models import RiskHousehold
+from kamkor_risk.households.schemas import HouseholdFacts, RegistryHousehold
+
+
+async def record_registered(*, session: AsyncSession, registered: HouseholdRegistered) -> None:
+    """Store (or refresh) a household from its registered event."""
+    await repository.upsert(
+        session,
+        HouseholdFacts(
+            household_id=registered.household_id,
+            region=registered.region,
+            district=registered.district,
+            language=registered.language,
+            children_birth_dates=[m.birth_date for m in registered.members if m.role == "child"],
+        ),
+    )
+
+
+async def get_for_screening(
+    *,
+    session: AsyncSession,
+    household_id: str,
+    registry: RegistryClient,
+    authorization: str,
+) -> RiskHousehold:
+    """The household, locked for this screening; fetched from the registry if its event is late.
+
+    The row lock serialises screenings of one household, so that each domain keeps at
+    most one open flag.
+    """
+    household = await repository.get(session, household_id, for_update=True)
+    if household is not None:
+        return household
+    record = await registry.get_household(household_id, authorization=authorization)
+    await repository.upsert(session, facts_from_registry(record))
+    household = await repository.get(session, household_id, for_update=True)
+    if household is None:  # the registry answered for another id
+        raise HouseholdNotFound(f"household {household_id} is not in the registry")
+    return household
+
+
+def facts_from_registry(record: RegistryHousehold, today: date | None = None) -> HouseholdFacts:
+    """The read-model facts of a registry record: its current children only."""
+    today = today or utcnow().date()
+    return HouseholdFacts(
+        household_id=record.id,
+        region=record.region,
+        district=record.district,
+        language=record.language,
+        children_birth_dates=[
+            m.birth_date
+            for m in record.members
+            if m.role == "child" and (m.until is None or m.until > today)
+        ],
+    )
+
+
+def children_ages(household: RiskHousehold, today: date | None = None) -> list[int]:
+    """The children's ages in whole years, youngest first."""
+    today = today or utcnow().date()
+    ages = [_age(date.fromisoformat(d), today) for d in household.children_birth_dates]
+    return sorted(ages)
+
+
+def _age(birth_date: date, today: date) -> int:
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return max(0, today.year - birth_date.year - before_birthday)

@@ -1,0 +1,73 @@
+"""The events a screening publishes on `risk.flags.v1`: coded facts only, never names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.events.schemas import risk as risk_events
+from kamkor_risk.households.models import RiskHousehold
+from kamkor_risk.rules.schemas import DomainScore
+from kamkor_risk.screenings.models import Screening
+
+
+def _findings(
+    results: Sequence[DomainScore], flag_ids: Mapping[str, str]
+) -> list[risk_events.DomainFinding]:
+    return [
+        risk_events.DomainFinding(
+            domain=result.domain,
+            score=result.score,
+            severity=result.severity,
+            reasons=result.reason_codes(),
+            flag_id=flag_ids.get(result.domain),
+        )
+        for result in results
+    ]
+
+
+def screening_completed(
+    *, screening: Screening, results: Sequence[DomainScore], flag_ids: Mapping[str, str]
+) -> CloudEvent:
+    """Every domain's result, flagged or not."""
+    return new_event(
+        source=risk_events.SOURCE,
+        type=risk_events.SCREENING_COMPLETED,
+        key=screening.household_id,
+        subject=f"household/{screening.household_id}",
+        correlation_id=screening.id,
+        data=risk_events.ScreeningCompleted(
+            screening_id=screening.id,
+            household_id=screening.household_id,
+            rule_set_version=screening.rule_set_version,
+            domains=_findings(results, flag_ids),
+        ),
+    )
+
+
+def family_flagged(
+    *,
+    screening: Screening,
+    household: RiskHousehold,
+    children_ages: list[int],
+    flagged: Sequence[DomainScore],
+    flag_ids: Mapping[str, str],
+) -> CloudEvent:
+    """What routing needs about the domains at medium or above, and nothing more."""
+    return new_event(
+        source=risk_events.SOURCE,
+        type=risk_events.FAMILY_FLAGGED,
+        key=household.household_id,
+        subject=f"household/{household.household_id}",
+        correlation_id=screening.id,
+        data=risk_events.FamilyFlagged(
+            screening_id=screening.id,
+            household_id=household.household_id,
+            region=household.region,
+            district=household.district,
+            language=household.language,
+            children_ages=children_ages,
+            rule_set_version=screening.rule_set_version,
+            domains=_findings(flagged, flag_ids),
+        ),
+    )

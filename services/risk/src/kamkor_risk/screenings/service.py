@@ -1,0 +1,238 @@
+"""Screening a household: validate, score with the active rule set, keep flags, publish."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.auth import Principal
+from kamkor_common.db import utcnow
+from kamkor_common.errors import Forbidden, NotFound
+from kamkor_common.events.topics import RISK_FLAGS
+from kamkor_common.messaging.outbox import add_event
+from kamkor_common.pagination import PageParams
+from kamkor_risk.households import repository as households_repository
+from kamkor_risk.households import service as households_service
+from kamkor_risk.households.client import RegistryClient
+from kamkor_risk.households.models import RiskHousehold
+from kamkor_risk.indicators import service as indicators_service
+from kamkor_risk.rules import service as rules_service
+from kamkor_risk.rules.schemas import DOMAINS, DomainScore, RuleSet, severity_rank
+from kamkor_risk.screenings import events, repository
+from kamkor_risk.screenings.models import OPEN, RESOLVED, DomainAssessment, RiskFlag, Screening
+from kamkor_risk.screenings.repository import FlagFilter, Scope
+from kamkor_risk.screenings.schemas import (
+    DomainAssessmentRead,
+    FlagChange,
+    FlagChangeKind,
+    FlagList,
+    FlagRead,
+    ScreeningCreate,
+    ScreeningCreated,
+    ScreeningRead,
+)
+
+FLAG_THRESHOLD = severity_rank("medium")
+
+
+class ScreeningNotFound(NotFound):
+    code = "screening_not_found"
+    title = "Screening not found"
+
+
+class HouseholdOutOfScope(Forbidden):
+    code = "household_out_of_scope"
+    title = "The household lies outside your area"
+
+
+def scope_of(principal: Principal) -> Scope:
+    """Admins and auditors see everything; others their region, social workers their districts."""
+    if principal.role in ("admin", "auditor"):
+        return Scope()
+    districts = principal.districts if principal.role == "social_worker" else []
+    return Scope(region=principal.region, districts=list(districts))
+
+
+def _check_scope(principal: Principal, household: RiskHousehold) -> None:
+    scope = scope_of(principal)
+    if scope.region is not None and household.region != scope.region:
+        raise HouseholdOutOfScope(f"household {household.household_id} is outside your region")
+    if scope.districts and household.district not in scope.districts:
+        raise HouseholdOutOfScope(f"household {household.household_id} is outside your districts")
+
+
+async def create_screening(
+    *,
+    session: AsyncSession,
+    screening_in: ScreeningCreate,
+    principal: Principal,
+    rule_set: RuleSet,
+    registry: RegistryClient,
+    authorization: str,
+) -> ScreeningCreated:
+    """Score the answers, store the screening, open/update/resolve flags, stage the events."""
+    answers = indicators_service.validate_answers(screening_in.answers)
+    household = await households_service.get_for_screening(
+        session=session,
+        household_id=str(screening_in.household_id),
+        registry=registry,
+        authorization=authorization,
+    )
+    _check_scope(principal, household)
+
+    results = rules_service.score(rule_set, answers)
+    now = utcnow()
+    screening = Screening(
+        id=str(uuid.uuid4()),
+        household_id=household.household_id,
+        answers=answers,
+        rule_set_version=rule_set.version,
+        created_at=now,
+        created_by=principal.subject,
+    )
+    await repository.add_screening(
+        session,
+        screening,
+        [
+            DomainAssessment(
+                screening_id=screening.id,
+                domain=result.domain,
+                score=result.score,
+                severity=result.severity,
+                reasons=[reason.model_dump(mode="json") for reason in result.reasons],
+            )
+            for result in results
+        ],
+    )
+    changes = await _apply_flags(session=session, screening=screening, results=results, now=now)
+
+    open_flag_ids = {c.domain: c.id for c in changes if c.status == OPEN}
+    add_event(
+        session,
+        RISK_FLAGS,
+        events.screening_completed(screening=screening, results=results, flag_ids=open_flag_ids),
+    )
+    flagged = [r for r in results if severity_rank(r.severity) >= FLAG_THRESHOLD]
+    if flagged:
+        add_event(
+            session,
+            RISK_FLAGS,
+            events.family_flagged(
+                screening=screening,
+                household=household,
+                children_ages=households_service.children_ages(household),
+                flagged=flagged,
+                flag_ids=open_flag_ids,
+            ),
+        )
+    domains = [DomainAssessmentRead.model_validate(r.model_dump()) for r in results]
+    return ScreeningCreated(**_screening_read(screening, domains).model_dump(), flags=changes)
+
+
+async def _apply_flags(
+    *,
+    session: AsyncSession,
+    screening: Screening,
+    results: Sequence[DomainScore],
+    now: datetime,
+) -> list[FlagChange]:
+    """Medium or above opens (or updates) the domain's flag; anything lower resolves it."""
+    open_flags = await repository.open_flags(session, screening.household_id)
+    changes: list[FlagChange] = []
+    for result in results:
+        flag = open_flags.get(result.domain)
+        flagging = severity_rank(result.severity) >= FLAG_THRESHOLD
+        if flag is None and not flagging:
+            continue
+        if flag is None:
+            flag = RiskFlag(
+                id=str(uuid.uuid4()),
+                household_id=screening.household_id,
+                domain=result.domain,
+                severity=result.severity,
+                status=OPEN,
+                rule_set_version=screening.rule_set_version,
+                opened_at=now,
+                updated_at=now,
+                last_screening_id=screening.id,
+            )
+            await repository.add_flag(session, flag)
+            changes.append(_change(flag, "opened", None))
+            continue
+        previous = flag.severity
+        flag.rule_set_version = screening.rule_set_version
+        flag.last_screening_id = screening.id
+        flag.updated_at = now
+        if flagging:
+            flag.severity = result.severity
+            kind: FlagChangeKind = "updated" if previous != flag.severity else "unchanged"
+            changes.append(_change(flag, kind, previous))
+        else:
+            # The flag keeps the severity it had while open; the screening says why it closed.
+            flag.status = RESOLVED
+            flag.resolved_at = now
+            changes.append(_change(flag, "resolved", previous))
+    await session.flush()
+    return changes
+
+
+def _change(flag: RiskFlag, kind: FlagChangeKind, previous: str | None) -> FlagChange:
+    return FlagChange.model_validate(
+        {
+            **FlagRead.model_validate(flag).model_dump(),
+            "change": kind,
+            "previous_severity": previous,
+        }
+    )
+
+
+def _screening_read(screening: Screening, domains: Sequence[DomainAssessmentRead]) -> ScreeningRead:
+    return ScreeningRead(
+        id=screening.id,
+        household_id=screening.household_id,
+        rule_set_version=screening.rule_set_version,
+        answers=screening.answers,
+        created_at=screening.created_at,
+        created_by=screening.created_by,
+        domains=list(domains),
+    )
+
+
+async def get_screening(
+    *, session: AsyncSession, screening_id: str, principal: Principal
+) -> ScreeningRead:
+    """A stored screening with its domain results, as scored then."""
+    screening = await repository.get_screening(session, screening_id)
+    if screening is None:
+        raise ScreeningNotFound(f"screening {screening_id} not found")
+    household = await households_repository.get(session, screening.household_id)
+    if household is None:
+        raise ScreeningNotFound(f"screening {screening_id} not found")
+    _check_scope(principal, household)
+    assessments = await repository.list_assessments(session, screening_id)
+    domains = [
+        DomainAssessmentRead.model_validate(a, from_attributes=True)
+        for a in sorted(assessments, key=lambda a: _DOMAIN_ORDER.get(a.domain, len(DOMAINS)))
+    ]
+    return _screening_read(screening, domains)
+
+
+async def list_flags(
+    *, session: AsyncSession, filters: FlagFilter, principal: Principal, page: PageParams
+) -> FlagList:
+    """Flags the principal may see, filtered and paged."""
+    flags, total = await repository.list_flags(
+        session, filters=filters, scope=scope_of(principal), limit=page.limit, offset=page.offset
+    )
+    return FlagList(
+        items=[FlagRead.model_validate(f) for f in flags],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+_DOMAIN_ORDER = {domain: i for i, domain in enumerate(DOMAINS)}

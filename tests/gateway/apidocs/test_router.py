@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+
+def _schema_of(document: dict, path: str) -> dict:
+    response = document["paths"][path]["get"]["responses"]["200"]
+    ref = response["content"]["application/json"]["schema"]["$ref"]
+    return document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def _ref_name(schema: dict) -> str:
+    return schema["$ref"].rsplit("/", 1)[1]
+
+
+class TestOpenapi:
+    async def test_merges_the_services_documents_without_token(self, gateway):
+        response = await gateway.get("/openapi.json")
+
+        assert response.status_code == 200
+        paths = response.json()["paths"]
+        assert "/api/v1/families/{household_id}" in paths
+        assert "/api/v1/registry/households/{household_id}" in paths
+        assert "/api/v1/risk/flags" in paths
+        assert "/api/v1/referrals" in paths
+        # The fakes' other routes are not public API.
+        assert "/internal/stats" not in paths
+        assert not [p for p in paths if not p.startswith(("/api/v1/", "/partner/v1/"))]
+        assert "x-kamkor-unavailable-services" not in response.json()
+
+    async def test_keeps_each_services_schemas_apart(self, gateway):
+        document = (await gateway.get("/openapi.json")).json()
+        schemas = document["components"]["schemas"]
+
+        household = _schema_of(document, "/api/v1/registry/households/{household_id}")
+        flags = _schema_of(document, "/api/v1/risk/flags")
+        flag = schemas[_ref_name(flags["properties"]["items"]["items"])]
+        household_note = schemas[_ref_name(household["properties"]["note"])]
+        flag_note = schemas[_ref_name(flag["properties"]["note"])]
+        assert set(household_note["properties"]) == {"text"}
+        assert set(flag_note["properties"]) == {"score"}
+
+    async def test_documents_the_family_view_and_bearer_auth(self, gateway):
+        document = (await gateway.get("/openapi.json")).json()
+
+        family = document["paths"]["/api/v1/families/{household_id}"]["get"]
+        assert "partial" in family["description"]
+        assert "FamilyRead" in document["components"]["schemas"]
+        assert document["components"]["securitySchemes"]["bearerAuth"]["type"] == "http"
+
+    async def test_serves_what_it_has_and_asks_again_later(
+        self, start_gateway, start_fake, bound_socket
+    ):
+        shelter_url = f"http://127.0.0.1:{bound_socket.getsockname()[1]}"
+        async with start_gateway({"shelter": shelter_url}) as client:
+            first = (await client.get("/openapi.json")).json()
+            async with start_fake("shelter", sock=bound_socket) as shelter:
+                shelter.app.get("/api/v1/shelters/{shelter_id}")(_shelter)
+                shelter.app.openapi_schema = None
+                second = (await client.get("/openapi.json")).json()
+            third = (await client.get("/openapi.json")).json()
+
+        assert first["x-kamkor-unavailable-services"] == ["shelter"]
+        assert "/api/v1/risk/flags" in first["paths"]
+        assert "/api/v1/shelters/{shelter_id}" not in first["paths"]
+        assert "x-kamkor-unavailable-services" not in second
+        assert "/api/v1/shelters/{shelter_id}" in second["paths"]
+        # Once complete, the document is kept: the shelter going away changes nothing.
+        assert third == second
+
+
+async def _shelter(shelter_id: str) -> dict:
+    return {"id": shelter_id}
+
+
+class TestDocs:
+    async def test_swagger_ui_shows_the_merged_document(self, gateway):
+        response = await gateway.get("/docs")
+
+        assert response.status_code == 200
+        assert "swagger-ui" in response.text
+        assert "'/openapi.json'" in response.text or '"/openapi.json"' in response.text

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+
+from kamkor_common.testing import dev_token
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class TestProxyRouter:
+    @pytest.mark.parametrize(
+        ("path", "service"),
+        [
+            ("/api/v1/registry/households", "registry"),
+            ("/api/v1/risk/screenings", "risk"),
+            ("/api/v1/referrals", "referral"),
+            ("/api/v1/referrals/r-1/cancel", "referral"),
+            ("/api/v1/partners/org-1", "referral"),
+            ("/api/v1/shelters", "shelter"),
+            ("/api/v1/shelters/s-1/holds", "shelter"),
+            ("/partner/v1/referrals/r-1/accept", "referral"),
+        ],
+    )
+    async def test_routes_each_prefix_to_its_service(self, gateway, auth, path, service):
+        response = await gateway.post(path, headers=auth, json={})
+
+        assert response.status_code == 200, response.text
+        assert response.json()["service"] == service
+        assert response.json()["path"] == path
+
+    async def test_preserves_method_path_query_body_and_headers(self, gateway, auth):
+        body = json.dumps({"reason": "no beds", "note": "Жалал-Абад"}).encode()
+        headers = {
+            "authorization": auth["Authorization"],
+            "content-type": "application/json",
+            "accept": "application/json",
+            "accept-language": "ky",
+            "idempotency-key": "k-123",
+            "if-match": '"3"',
+            "x-secret-internal": "must not pass",
+        }
+
+        response = await gateway.patch(
+            "/api/v1/shelters/s%2F1/beds?category=family&category=child&q=a%20b",
+            content=body,
+            headers=headers,
+        )
+
+        seen = response.json()
+        assert response.status_code == 200
+        assert seen["method"] == "PATCH"
+        assert seen["raw_path"] == "/api/v1/shelters/s%2F1/beds"
+        assert seen["query"] == "category=family&category=child&q=a%20b"
+        assert seen["body"].encode() == body
+        for name in ("authorization", "content-type", "accept-language", "idempotency-key"):
+            assert seen["headers"][name] == headers[name]
+        assert seen["headers"]["if-match"] == '"3"'
+        assert "x-secret-internal" not in seen["headers"]
+        assert seen["headers"]["x-forwarded-for"]
+
+    async def test_passes_back_status_problem_body_and_headers(self, gateway, auth, fakes):
+        response = await gateway.post(
+            "/partner/v1/referrals/r-9/reject?echo_status=409", headers=auth, json={}
+        )
+
+        assert response.status_code == 409
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["code"] == "echo_problem"
+        assert response.json()["detail"] == "referral says no"
+        assert response.headers["etag"] == '"7"'
+        # The service's own address is replaced by the path the caller can use.
+        assert response.headers["location"] == "/partner/v1/referrals/r-9/reject/created"
+        assert "x-internal" not in response.headers
+
+    async def test_passes_back_success_status(self, gateway, auth):
+        response = await gateway.post("/api/v1/registry/households?echo_status=201", headers=auth)
+
+        assert response.status_code == 201
+        assert response.headers["etag"] == '"7"'
+
+    async def test_head_and_delete_reach_the_service(self, gateway, auth, fakes):
+        head = await gateway.head("/api/v1/shelters/s-head", headers=auth)
+        delete = await gateway.delete("/api/v1/shelters/s-delete", headers=auth)
+
+        assert head.status_code == 200
+        assert delete.json()["method"] == "DELETE"
+        methods = {(r.get("method"), r.get("path")) for r in fakes["shelter"].received}
+        assert ("HEAD", "/api/v1/shelters/s-head") in methods
+
+    async def test_missing_token_is_401_and_never_reaches_the_service(self, gateway, fakes):
+        before = len(fakes["registry"].received)
+
+        response = await gateway.get("/api/v1/registry/regions")
+
+        assert response.status_code == 401
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["code"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert len(fakes["registry"].received) == before
+
+    @pytest.mark.parametrize(
+        "authorization",
+        [
+            "Bearer not-a-jwt",
+            "Basic dXNlcjpwYXNz",
+            "Bearer " + dev_token("admin")[:-4] + "AAAA",
+        ],
+    )
+    async def test_invalid_token_is_401(self, gateway, authorization):
+        response = await gateway.get("/api/v1/risk/flags", headers={"Authorization": authorization})
+
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+
+    async def test_token_of_another_issuer_is_401(self, gateway):
+        from kamkor_common.auth import TokenVerifier
+
+        foreign = TokenVerifier(secret="x" * 40, issuer="https://evil", audience="kamkor")
+        token = foreign.issue(subject="mallory", role="admin")
+
+        response = await gateway.get(
+            "/api/v1/shelters", headers={"Authorization": f"Bearer {token}"}
+        )
+
+        assert response.status_code == 401
+
+    async def test_service_down_is_503_naming_it(self, degraded_gateway, auth):
+        response = await degraded_gateway.get("/api/v1/referrals?household_id=h", headers=auth)
+
+        assert response.status_code == 503
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["code"] == "upstream_unavailable"
+        assert response.json()["service"] == "referral"
+
+    async def test_slow_service_is_504(self, degraded_gateway, auth):
+        response = await degraded_gateway.get("/api/v1/shelters?echo_sleep=2", headers=auth)
+
+        assert response.status_code == 504
+        assert response.json()["code"] == "upstream_timeout"
+        assert response.json()["service"] == "shelter"
+
+    async def test_continues_the_callers_trace(self, gateway, auth):
+        trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
+        headers = {**auth, "traceparent": f"00-{trace_id}-{caller_span}-01"}
+
+        response = await gateway.get("/api/v1/risk/anything", headers=headers)
+
+        _, upstream_trace, parent_span, flags = response.json()["headers"]["traceparent"].split("-")
+        assert upstream_trace == trace_id
+        # A span of the gateway's own sits between the caller and the service.
+        assert parent_span != caller_span
+        assert flags == "01"
+
+    async def test_unknown_path_is_404_problem(self, gateway, auth):
+        response = await gateway.get("/api/v2/registry/regions", headers=auth)
+
+        assert response.status_code == 404
+        assert response.headers["content-type"] == PROBLEM_JSON

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import sys
+import time
+import types
+
+import jwt
+import pytest
+
+from kamkor_common.auth import ROLES, TokenVerifier
+from kamkor_common.reference.partners import LEGAL_AID, MOTHERS_HOME, SHELTER_OPERATOR
+from kamkor_common.settings import KamkorSettings
+from kamkor_gateway.cli import main
+from kamkor_gateway.devusers import DEV_USERS
+
+
+def _verify(token: str):
+    settings = KamkorSettings()
+    verifier = TokenVerifier(
+        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
+    )
+    return verifier.verify(token)
+
+
+class TestTokenCommand:
+    def test_prints_a_token_with_role_org_and_region(self, capsys):
+        code = main(["token", "--role", "partner", "--org", LEGAL_AID, "--region", "KG-J"])
+
+        out = capsys.readouterr().out
+        assert code == 0
+        assert len(out.strip().splitlines()) == 1
+        principal = _verify(out.strip())
+        assert principal.role == "partner"
+        assert principal.organization_id == LEGAL_AID
+        assert principal.region == "KG-J"
+
+    def test_subject_districts_and_lifetime(self, capsys):
+        main(
+            [
+                "token",
+                "--role",
+                "social_worker",
+                "--sub",
+                "nurzat",
+                "--district",
+                "KG-J-01",
+                "--district",
+                "KG-J-09",
+                "--ttl",
+                "60",
+            ]
+        )
+
+        token = capsys.readouterr().out.strip()
+        principal = _verify(token)
+        assert principal.subject == "nurzat"
+        assert principal.districts == ["KG-J-01", "KG-J-09"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["exp"] - int(time.time()) <= 60
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_every_role_of_the_design(self, capsys, role):
+        assert main(["token", "--role", role, "--org", MOTHERS_HOME]) == 0
+
+        assert _verify(capsys.readouterr().out.strip()).role == role
+
+    def test_unknown_role_fails_listing_the_roles(self, capsys):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["token", "--role", "director"])
+
+        assert exit_info.value.code != 0
+        err = capsys.readouterr().err
+        assert "director" in err
+        for role in ROLES:
+            assert role in err
+
+    def test_role_or_user_is_required(self, capsys):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["token"])
+
+        assert exit_info.value.code != 0
+
+    def test_token_of_a_dev_user(self, capsys):
+        assert main(["token", "--user", "aigul"]) == 0
+
+        principal = _verify(capsys.readouterr().out.strip())
+        assert principal.subject == "aigul"
+        assert principal.role == "social_worker"
+        assert principal.region == "KG-J"
+        assert "KG-J-09" in principal.districts
+
+    def test_token_of_the_shelter_staff_names_the_operator(self, capsys):
+        main(["token", "--user", "shelter-staff"])
+
+        principal = _verify(capsys.readouterr().out.strip())
+        assert principal.role == "shelter_staff"
+        assert principal.organization_id == SHELTER_OPERATOR
+
+    def test_unknown_user_fails_listing_the_users(self, capsys):
+        with pytest.raises(SystemExit):
+            main(["token", "--user", "nobody"])
+
+        err = capsys.readouterr().err
+        assert "nobody" in err
+        assert "aigul" in err
+
+
+class TestUsersCommand:
+    def test_lists_every_dev_user(self, capsys):
+        assert main(["users"]) == 0
+
+        out = capsys.readouterr().out
+        for user in DEV_USERS:
+            assert user.name in out
+        for organization_id in (MOTHERS_HOME, LEGAL_AID, SHELTER_OPERATOR):
+            assert organization_id in out
+
+    def test_covers_every_role(self):
+        assert {user.role for user in DEV_USERS} == set(ROLES)
+
+    def test_every_partner_of_the_seed_has_a_user(self):
+        partners = {u.organization_id for u in DEV_USERS if u.role == "partner"}
+
+        assert partners == {MOTHERS_HOME, LEGAL_AID, SHELTER_OPERATOR}
+
+
+class TestRunCommand:
+    def test_hands_every_argument_to_the_runner(self, monkeypatch):
+        received: list[list[str]] = []
+        runner = types.ModuleType("kamkor_gateway.devrun")
+        runner.main = lambda argv: received.append(argv) or 3  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "kamkor_gateway.devrun", runner)
+
+        code = main(["run", "--postgres", "-v", "gateway"])
+
+        assert received == [["--postgres", "-v", "gateway"]]
+        assert code == 3
+
+    def test_reports_a_missing_runner(self, monkeypatch, capsys):
+        monkeypatch.setitem(sys.modules, "kamkor_gateway.devrun", None)
+
+        assert main(["run"]) == 1
+        assert "not available" in capsys.readouterr().err

@@ -1,0 +1,47 @@
+"""Household facts: children's ages and the registry record's current children."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kamkor_risk.households import service
+from kamkor_risk.households.models import RiskHousehold
+from kamkor_risk.households.schemas import RegistryHousehold
+
+
+class TestChildrenAges:
+    def test_whole_years_counting_the_birthday(self) -> None:
+        household = RiskHousehold(
+            household_id="h",
+            region="KG-J",
+            district="KG-J-01",
+            language="ky",
+            children_birth_dates=["2016-11-24", "2016-11-23", "2026-05-01"],
+        )
+
+        ages = service.children_ages(household, today=date(2026, 11, 23))
+
+        assert ages == [0, 9, 10]
+
+
+class TestFactsFromRegistry:
+    def test_keeps_current_children_only(self) -> None:
+        record = RegistryHousehold.model_validate(
+            {
+                "id": "h1",
+                "region": "KG-J",
+                "district": "KG-J-01",
+                "settlement": "Jalal-Abad",
+                "language": "ky",
+                "members": [
+                    {"role": "caregiver", "birth_date": "1960-01-01", "family_name": "x"},
+                    {"role": "child", "birth_date": "2018-04-05", "until": None},
+                    {"role": "child", "birth_date": "2012-04-05", "until": "2025-01-01"},
+                ],
+            }
+        )
+
+        facts = service.facts_from_registry(record, today=date(2026, 11, 23))
+
+        assert facts.household_id == "h1"
+        assert facts.children_birth_dates == [date(2018, 4, 5)]
