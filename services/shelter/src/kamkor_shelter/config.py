@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from kamkor_common.settings import KamkorSettings
 
 
@@ -9,3 +11,5 @@ class ShelterSettings(KamkorSettings):
     SERVICE_NAME: str = "shelter"
     DATABASE_URL: str = "sqlite+aiosqlite:///var/shelter.db"
     PORT: int = 8004
+    # How long a bed stays held for a referral before the family must arrive (DESIGN §7).
+    HOLD_TTL_HOURS: float = Field(default=24, gt=0)

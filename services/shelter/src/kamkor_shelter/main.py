@@ -7,8 +7,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kamkor_common.service import create_service_app
-from kamkor_shelter.api import CONSUMERS, ROUTERS
+from kamkor_shelter.api import ROUTERS, consumers
 from kamkor_shelter.config import ShelterSettings
+from kamkor_shelter.shelters.seed import seed
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -20,6 +21,7 @@ def create_app(settings: ShelterSettings | None = None) -> FastAPI:
         title="Kamkor shelter",
         settings=settings,
         routers=ROUTERS,
-        consumers=CONSUMERS,
+        consumers=consumers(settings),
         migrations=MIGRATIONS,
+        seed=seed,
     )

@@ -4,7 +4,9 @@ from sqlmodel import SQLModel
 
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
+from kamkor_shelter.holds.models import BedHold
+from kamkor_shelter.shelters.models import Shelter, ShelterCategory
 
 metadata = SQLModel.metadata
 
-__all__ = ["InboxMessage", "OutboxMessage", "metadata"]
+__all__ = ["BedHold", "InboxMessage", "OutboxMessage", "Shelter", "ShelterCategory", "metadata"]

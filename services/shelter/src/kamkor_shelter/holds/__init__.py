@@ -1,0 +1,1 @@
+"""Bed holds placed for referrals (the shelter side of the housing saga)."""

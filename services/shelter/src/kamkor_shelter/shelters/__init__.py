@@ -1,0 +1,1 @@
+"""Shelters, their bed categories and the availability computed from them."""

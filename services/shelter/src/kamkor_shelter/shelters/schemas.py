@@ -1,0 +1,70 @@
+"""Request and response models of shelters and their bed categories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kamkor_common.events.schemas.referral import BedCategory
+from kamkor_common.pagination import Page
+from kamkor_common.reference.regions import is_valid_location
+
+# The order categories are shown and published in.
+CATEGORIES: tuple[BedCategory, ...] = BedCategory.__args__
+
+
+class CategoryRead(BaseModel):
+    category: BedCategory
+    total: int
+    out_of_service: int
+    occupied: int
+    held: int
+    available: int
+
+
+class ShelterRead(BaseModel):
+    id: str
+    organization_id: str
+    name: str
+    region: str
+    district: str
+    confidential_address: bool
+    updated_at: datetime
+    categories: list[CategoryRead]
+
+
+class ShelterList(Page[ShelterRead]):
+    pass
+
+
+class ShelterCreate(BaseModel):
+    """A new shelter with the total beds of each category it offers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    organization_id: str = Field(min_length=1, max_length=36)
+    name: str = Field(min_length=1, max_length=200)
+    region: str
+    district: str
+    confidential_address: bool = False
+    beds: dict[BedCategory, int] = {}
+
+    @model_validator(mode="after")
+    def _check(self) -> ShelterCreate:
+        if not is_valid_location(self.region, self.district):
+            raise ValueError(f"district {self.district} is not in region {self.region}")
+        if any(total < 0 for total in self.beds.values()):
+            raise ValueError("bed totals cannot be negative")
+        return self
+
+
+class CategoryUpdate(BaseModel):
+    """New counts of one category; a field left out keeps its value (0 for a new category)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    total: int | None = Field(default=None, ge=0)
+    out_of_service: int | None = Field(default=None, ge=0)
+    occupied: int | None = Field(default=None, ge=0)
