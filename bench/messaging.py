@@ -10,6 +10,7 @@ import json
 import platform
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage, OutboxRelay
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.settings import KamkorSettings
-from kamkor_common.testing import create_database, database_url, drop_database
+from kamkor_common.testing import create_database, database_url, drop_database, wait_until
 
 REPORTS = Path(__file__).parent / "reports"
 TOPIC = "bench.messaging.v1"
@@ -38,13 +39,25 @@ class Tick(BaseModel):
     committed_at: float
 
 
+def _started(consumer: EventConsumer) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return consumer.started
+
+    return check
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _measure(database: Database, bootstrap: str, *, count: int, spaced_s: float,
-                   ) -> dict[str, float]:
+async def _measure(
+    database: Database,
+    bootstrap: str,
+    *,
+    count: int,
+    spaced_s: float,
+) -> dict[str, float]:
     latencies: list[float] = []
     done = asyncio.Event()
 
@@ -57,18 +70,25 @@ async def _measure(database: Database, bootstrap: str, *, count: int, spaced_s: 
     producer = Producer(settings)
     relay = OutboxRelay(sessionmaker=database.sessionmaker, producer=producer)
     group = f"bench-{time.time_ns()}"
-    consumer = EventConsumer(spec=ConsumerSpec(group, [TOPIC], {EVENT_TYPE: handle}),
-                             settings=settings, sessionmaker=database.sessionmaker,
-                             producer=producer)
+    consumer = EventConsumer(
+        spec=ConsumerSpec(group, [TOPIC], {EVENT_TYPE: handle}),
+        settings=settings,
+        sessionmaker=database.sessionmaker,
+        producer=producer,
+    )
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
-    while not consumer.started:
-        await asyncio.sleep(0.05)
+    await wait_until(_started(consumer), timeout_s=60)
     started = time.perf_counter()
     for n in range(count):
         async with database.sessionmaker() as session, session.begin():
             tick = Tick(n=n, committed_at=time.perf_counter())
-            outbox.add_event(session, TOPIC, new_event(
-                source="/kamkor/bench", type=EVENT_TYPE, key=f"household-{n % 16}", data=tick))
+            outbox.add_event(
+                session,
+                TOPIC,
+                new_event(
+                    source="/kamkor/bench", type=EVENT_TYPE, key=f"household-{n % 16}", data=tick
+                ),
+            )
         if spaced_s:
             await asyncio.sleep(spaced_s)
     await asyncio.wait_for(done.wait(), 120)
@@ -93,13 +113,16 @@ async def run() -> None:
     database = Database(database_url(name))
     try:
         async with database.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all, tables=[
-                OutboxMessage.__table__, InboxMessage.__table__])  # type: ignore[attr-defined]
+            await conn.run_sync(
+                SQLModel.metadata.create_all,
+                tables=[OutboxMessage.__table__, InboxMessage.__table__],
+            )  # type: ignore[attr-defined]
         async with running_broker() as broker:
             await ensure_topics(broker.bootstrap, {TOPIC: 4})
             results = {
-                "one_at_a_time": await _measure(database, broker.bootstrap, count=200,
-                                                spaced_s=0.02),
+                "one_at_a_time": await _measure(
+                    database, broker.bootstrap, count=200, spaced_s=0.02
+                ),
                 "burst": await _measure(database, broker.bootstrap, count=2000, spaced_s=0),
             }
     finally:
@@ -113,11 +136,18 @@ async def run() -> None:
     }
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "messaging.json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = ["# Messaging: outbox → broker → consumer", "",
-             f"{report['when']} · {report['machine']}", "",
-             "| run | events | p50 ms | p95 ms | max ms | events/s |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# Messaging: outbox → broker → consumer",
+        "",
+        f"{report['when']} · {report['machine']}",
+        "",
+        "| run | events | p50 ms | p95 ms | max ms | events/s |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, r in results.items():
-        lines.append(f"| {label} | {r['events']} | {r['latency_ms_p50']} | "
-                     f"{r['latency_ms_p95']} | {r['latency_ms_max']} | {r['events_per_s']} |")
+        lines.append(
+            f"| {label} | {r['events']} | {r['latency_ms_p50']} | "
+            f"{r['latency_ms_p95']} | {r['latency_ms_max']} | {r['events_per_s']} |"
+        )
     (REPORTS / "messaging.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

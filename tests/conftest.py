@@ -9,8 +9,8 @@ import pytest
 
 os.environ.setdefault("KAMKOR_ENVIRONMENT", "test")
 
-from kamkor_common.messaging.broker import EmbeddedBroker, running_broker  # noqa: E402
-from kamkor_common.testing import create_database, database_url, drop_database  # noqa: E402
+from kamkor_common.messaging.broker import EmbeddedBroker, running_broker
+from kamkor_common.testing import create_database, database_url, drop_database
 
 
 @pytest.fixture(scope="session")

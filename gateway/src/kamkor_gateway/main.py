@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 
-from kamkor_common import logging as kamkor_logging
-from kamkor_common import telemetry
+from kamkor_common import logs, telemetry
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.errors import install_error_handlers
 from kamkor_gateway import health
@@ -41,7 +40,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kamkor_logging.setup("gateway", settings.LOG_LEVEL)
+        logs.setup("gateway", settings.LOG_LEVEL)
         # httpx logs every request at INFO: the gateway would log each call twice.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         # Redirects are the caller's business: they pass back untouched.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import jwt
 from fastapi import Depends, Request
@@ -16,7 +16,7 @@ from kamkor_common.errors import Forbidden, Unauthorized
 Role = Literal[
     "social_worker", "supervisor", "partner", "shelter_staff", "analyst", "admin", "auditor"
 ]
-ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+ROLES: tuple[str, ...] = get_args(Role)
 ALGORITHM = "HS256"
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 
-from kamkor_common import health, telemetry
-from kamkor_common import logging as kamkor_logging
+from kamkor_common import health, logs, telemetry
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.db import Database, migrate
 from kamkor_common.errors import install_error_handlers
@@ -106,7 +105,7 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kamkor_logging.setup(name, settings.LOG_LEVEL)
+        logs.setup(name, settings.LOG_LEVEL)
         runtime = ServiceRuntime(name=name, settings=settings, consumers=consumers)
         app.state.runtime = runtime
         app.state.database = runtime.database

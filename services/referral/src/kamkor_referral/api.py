@@ -4,7 +4,34 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
+from kamkor_common.events.schemas.shelter import (
+    CAPACITY_CHANGED,
+    HOLD_PLACED,
+    HOLD_REJECTED,
+    HOLD_RELEASED,
+)
+from kamkor_common.events.topics import RISK_FLAGS, SHELTER_CAPACITY
 from kamkor_common.messaging.consumer import ConsumerSpec
+from kamkor_referral.capacity import handlers as capacity_handlers
+from kamkor_referral.directory.router import router as directory_router
+from kamkor_referral.referrals import handlers as referral_handlers
+from kamkor_referral.referrals.partner_router import router as partner_router
+from kamkor_referral.referrals.router import router as referral_router
 
-ROUTERS: list[APIRouter] = []
-CONSUMERS: list[ConsumerSpec] = []
+CONSUMER_GROUP = "referral"
+
+ROUTERS: list[APIRouter] = [referral_router, partner_router, directory_router]
+CONSUMERS: list[ConsumerSpec] = [
+    ConsumerSpec(
+        group_id=CONSUMER_GROUP,
+        topics=[RISK_FLAGS, SHELTER_CAPACITY],
+        handlers={
+            FAMILY_FLAGGED: referral_handlers.on_family_flagged,
+            CAPACITY_CHANGED: capacity_handlers.on_capacity_changed,
+            HOLD_PLACED: referral_handlers.on_hold_placed,
+            HOLD_REJECTED: referral_handlers.on_hold_rejected,
+            HOLD_RELEASED: referral_handlers.on_hold_released,
+        },
+    )
+]

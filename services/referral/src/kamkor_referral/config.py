@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kamkor_common.settings import KamkorSettings
 
 
@@ -9,3 +11,19 @@ class ReferralSettings(KamkorSettings):
     SERVICE_NAME: str = "referral"
     DATABASE_URL: str = "sqlite+aiosqlite:///var/referral.db"
     PORT: int = 8003
+
+    # The flag → needs mapping in force: a file under kamkor_referral/needs/mappings/.
+    NEEDS_MAPPING_VERSION: str = "2026.1"
+
+    # How long a partner has to answer a referral, by priority (DESIGN §6).
+    RESPONSE_DUE_STAT_HOURS: float = 2
+    RESPONSE_DUE_URGENT_HOURS: float = 24
+    RESPONSE_DUE_ROUTINE_HOURS: float = 72
+
+    def response_due_after(self, priority: str) -> timedelta:
+        """The time a partner has to answer a referral of this priority."""
+        hours = {
+            "stat": self.RESPONSE_DUE_STAT_HOURS,
+            "urgent": self.RESPONSE_DUE_URGENT_HOURS,
+        }.get(priority, self.RESPONSE_DUE_ROUTINE_HOURS)
+        return timedelta(hours=hours)

@@ -4,7 +4,20 @@ from sqlmodel import SQLModel
 
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
+from kamkor_referral.capacity.models import ShelterAvailability
+from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
+from kamkor_referral.referrals.models import Referral, RoutingAttempt
 
 metadata = SQLModel.metadata
 
-__all__ = ["InboxMessage", "OutboxMessage", "metadata"]
+__all__ = [
+    "InboxMessage",
+    "Organization",
+    "OutboxMessage",
+    "PartnerService",
+    "Referral",
+    "RoutingAttempt",
+    "ServiceArea",
+    "ShelterAvailability",
+    "metadata",
+]

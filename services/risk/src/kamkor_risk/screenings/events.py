@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.events.schemas import risk as risk_events
+from kamkor_common.events.schemas.risk import Domain
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.rules.schemas import DomainScore
 from kamkor_risk.screenings.models import Screening
 
 
 def _findings(
-    results: Sequence[DomainScore], flag_ids: Mapping[str, str]
+    results: Sequence[DomainScore], flag_ids: Mapping[Domain, str]
 ) -> list[risk_events.DomainFinding]:
     return [
         risk_events.DomainFinding(
@@ -27,7 +28,7 @@ def _findings(
 
 
 def screening_completed(
-    *, screening: Screening, results: Sequence[DomainScore], flag_ids: Mapping[str, str]
+    *, screening: Screening, results: Sequence[DomainScore], flag_ids: Mapping[Domain, str]
 ) -> CloudEvent:
     """Every domain's result, flagged or not."""
     return new_event(
@@ -51,7 +52,7 @@ def family_flagged(
     household: RiskHousehold,
     children_ages: list[int],
     flagged: Sequence[DomainScore],
-    flag_ids: Mapping[str, str],
+    flag_ids: Mapping[Domain, str],
 ) -> CloudEvent:
     """What routing needs about the domains at medium or above, and nothing more."""
     return new_event(

@@ -235,4 +235,4 @@ async def list_flags(
     )
 
 
-_DOMAIN_ORDER = {domain: i for i, domain in enumerate(DOMAINS)}
+_DOMAIN_ORDER: dict[str, int] = {domain: i for i, domain in enumerate(DOMAINS)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -11,7 +12,7 @@ from kamkor_common.pagination import Page
 from kamkor_common.reference.regions import is_valid_location
 
 # The order categories are shown and published in.
-CATEGORIES: tuple[BedCategory, ...] = BedCategory.__args__
+CATEGORIES: tuple[BedCategory, ...] = get_args(BedCategory)
 
 
 class CategoryRead(BaseModel):

@@ -1,0 +1,94 @@
+"""Referrals and the attempts to place them with a partner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, text
+from sqlmodel import Field, SQLModel
+
+from kamkor_common.db import UTCDateTime, utcnow
+from kamkor_referral.ids import new_id
+
+# States in which a referral still needs or receives help; at most one per household and
+# service type may be in one of them.
+ACTIVE_STATUSES = ("draft", "requested", "accepted", "in_progress", "on_hold", "unassigned")
+# States that count against a partner's open-referral limit.
+OPEN_AT_PARTNER_STATUSES = ("requested", "accepted", "in_progress")
+
+_ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_STATUSES))
+
+
+class Referral(SQLModel, table=True):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        CheckConstraint("priority IN ('stat', 'urgent', 'routine')", name="ck_referrals_priority"),
+        CheckConstraint(
+            "hold_status IS NULL OR hold_status IN "
+            "('none', 'requested', 'held', 'rejected', 'released')",
+            name="ck_referrals_hold_status",
+        ),
+        # The rule "one active referral per household and service type", kept by the
+        # database too, so that a race can never open a second one.
+        Index(
+            "uq_referrals_active_need",
+            "household_id",
+            "service_type",
+            unique=True,
+            postgresql_where=text(_ACTIVE_SQL),
+            sqlite_where=text(_ACTIVE_SQL),
+        ),
+        Index("ix_referrals_organization_status", "organization_id", "status"),
+        Index("ix_referrals_service_status", "service_id", "status"),
+        Index("ix_referrals_region_created", "region", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    household_id: str = Field(max_length=36, index=True)
+    service_type: str = Field(max_length=40)
+    priority: str = Field(max_length=8)
+    status: str = Field(default="draft", max_length=20, index=True)
+    region: str = Field(max_length=16)
+    district: str = Field(max_length=16)
+    language: str = Field(max_length=2)
+    children_ages: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source_flag_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    organization_id: str | None = Field(default=None, max_length=36)
+    service_id: str | None = Field(default=None, max_length=36)
+    shelter_id: str | None = Field(default=None, max_length=36)
+    hold_status: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    # Why the referral exists and every routing decision since, in plain words.
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attempts_count: int = 0
+
+
+class RoutingAttempt(SQLModel, table=True):
+    __tablename__ = "routing_attempts"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('pending', 'accepted', 'rejected', 'hold_rejected', 'superseded')",
+            name="ck_routing_attempts_outcome",
+        ),
+        Index("uq_routing_attempts_number", "referral_id", "number", unique=True),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    referral_id: str = Field(
+        sa_column=Column(String(36), ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False)
+    )
+    number: int
+    organization_id: str = Field(max_length=36)
+    service_id: str = Field(max_length=36)
+    shelter_id: str | None = Field(default=None, max_length=36)
+    outcome: str = Field(default="pending", max_length=16)
+    reason: str | None = Field(default=None, max_length=2000)
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

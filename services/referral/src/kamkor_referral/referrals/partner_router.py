@@ -1,0 +1,86 @@
+"""HTTP routes for partner systems: their own referrals, as a summary, to accept or reject."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from kamkor_common.auth import Principal, require_roles
+from kamkor_common.db import SessionDep
+from kamkor_common.pagination import PageParams, page_params
+from kamkor_referral.config import ReferralSettings
+from kamkor_referral.needs import service as needs_service
+from kamkor_referral.referrals import service
+from kamkor_referral.referrals.schemas import (
+    PartnerReferralList,
+    PartnerReferralRead,
+    ReferralReject,
+    ReferralStatus,
+)
+
+router = APIRouter(prefix="/partner/v1/referrals", tags=["partner referrals"])
+
+Partner = Annotated[Principal, Depends(require_roles("partner"))]
+
+
+def get_settings(request: Request) -> ReferralSettings:
+    """The settings the app was built with (response deadlines)."""
+    settings: ReferralSettings = request.app.state.settings
+    return settings
+
+
+Settings = Annotated[ReferralSettings, Depends(get_settings)]
+
+
+@router.get("", response_model=PartnerReferralList)
+async def list_referrals(
+    session: SessionDep,
+    principal: Partner,
+    settings: Settings,
+    page: Annotated[PageParams, Depends(page_params)],
+    status: ReferralStatus | None = None,
+) -> PartnerReferralList:
+    """The referrals addressed to your organisation, newest first."""
+    return await service.partner_list(
+        session=session, principal=principal, status=status, page=page, settings=settings
+    )
+
+
+@router.get("/{referral_id}", response_model=PartnerReferralRead)
+async def get_referral(
+    referral_id: str, session: SessionDep, principal: Partner, settings: Settings
+) -> PartnerReferralRead:
+    """One referral addressed to your organisation, with the time your answer is due."""
+    return await service.partner_get(
+        session=session, principal=principal, referral_id=referral_id, settings=settings
+    )
+
+
+@router.post("/{referral_id}/accept", response_model=PartnerReferralRead)
+async def accept_referral(
+    referral_id: str, session: SessionDep, principal: Partner, settings: Settings
+) -> PartnerReferralRead:
+    """Take the referral on (only while it is `requested`)."""
+    return await service.accept(
+        session=session, principal=principal, referral_id=referral_id, settings=settings
+    )
+
+
+@router.post("/{referral_id}/reject", response_model=PartnerReferralRead)
+async def reject_referral(
+    referral_id: str,
+    reject_in: ReferralReject,
+    session: SessionDep,
+    principal: Partner,
+    settings: Settings,
+) -> PartnerReferralRead:
+    """Decline the referral with a reason; it moves on to the next partner."""
+    return await service.reject(
+        session=session,
+        principal=principal,
+        referral_id=referral_id,
+        reject_in=reject_in,
+        settings=settings,
+        mapping=needs_service.active_mapping(),
+    )

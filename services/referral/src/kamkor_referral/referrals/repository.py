@@ -1,0 +1,111 @@
+"""Every query of referrals and their routing attempts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from kamkor_referral.referrals.models import ACTIVE_STATUSES, Referral, RoutingAttempt
+
+
+async def get(
+    session: AsyncSession, referral_id: str, *, for_update: bool = False
+) -> Referral | None:
+    """A referral; locked until the transaction ends when it is about to change."""
+    query = select(Referral).where(col(Referral.id) == referral_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def get_active_for_need(
+    session: AsyncSession, *, household_id: str, service_type: str
+) -> Referral | None:
+    """The household's active referral for the service type, locked, if there is one."""
+    return (
+        await session.scalars(
+            select(Referral)
+            .where(
+                col(Referral.household_id) == household_id,
+                col(Referral.service_type) == service_type,
+                col(Referral.status).in_(ACTIVE_STATUSES),
+            )
+            .with_for_update()
+        )
+    ).one_or_none()
+
+
+async def list_referrals(
+    session: AsyncSession,
+    *,
+    household_id: str | None = None,
+    status: str | None = None,
+    service_type: str | None = None,
+    region: str | None = None,
+    districts: Sequence[str] | None = None,
+    organization_id: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Referral], int]:
+    """One page of referrals, newest first, and how many match in all."""
+    query = select(Referral)
+    if household_id is not None:
+        query = query.where(col(Referral.household_id) == household_id)
+    if status is not None:
+        query = query.where(col(Referral.status) == status)
+    if service_type is not None:
+        query = query.where(col(Referral.service_type) == service_type)
+    if region is not None:
+        query = query.where(col(Referral.region) == region)
+    if districts is not None:
+        query = query.where(col(Referral.district).in_(districts))
+    if organization_id is not None:
+        query = query.where(col(Referral.organization_id) == organization_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(col(Referral.created_at).desc(), col(Referral.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows.all()), int(total or 0)
+
+
+async def attempts_of(
+    session: AsyncSession, referral_ids: Sequence[str]
+) -> dict[str, list[RoutingAttempt]]:
+    """The attempts of each referral, first attempt first."""
+    found: dict[str, list[RoutingAttempt]] = defaultdict(list)
+    if not referral_ids:
+        return found
+    rows = await session.scalars(
+        select(RoutingAttempt)
+        .where(col(RoutingAttempt.referral_id).in_(referral_ids))
+        .order_by(col(RoutingAttempt.referral_id), col(RoutingAttempt.number))
+    )
+    for attempt in rows:
+        found[attempt.referral_id].append(attempt)
+    return found
+
+
+async def current_attempt(session: AsyncSession, referral: Referral) -> RoutingAttempt | None:
+    """The referral's latest attempt."""
+    if referral.attempts_count == 0:
+        return None
+    return (
+        await session.scalars(
+            select(RoutingAttempt).where(
+                col(RoutingAttempt.referral_id) == referral.id,
+                col(RoutingAttempt.number) == referral.attempts_count,
+            )
+        )
+    ).one_or_none()
+
+
+async def add(session: AsyncSession, row: Referral | RoutingAttempt) -> None:
+    """Insert a referral or an attempt now, so that later queries see it."""
+    session.add(row)
+    await session.flush()

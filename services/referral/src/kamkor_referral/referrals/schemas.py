@@ -1,0 +1,97 @@
+"""What the referral APIs accept and answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from kamkor_common.events.schemas.referral import Priority
+from kamkor_common.pagination import Page
+
+ReferralStatus = Literal[
+    "draft",
+    "requested",
+    "accepted",
+    "in_progress",
+    "on_hold",
+    "completed",
+    "failed",
+    "rejected",
+    "cancelled",
+    "unassigned",
+    "entered_in_error",
+]
+HoldStatus = Literal["none", "requested", "held", "rejected", "released"]
+AttemptOutcome = Literal["pending", "accepted", "rejected", "hold_rejected", "superseded"]
+
+
+class PartnerRef(BaseModel):
+    """The partner a referral is addressed to now."""
+
+    organization_id: str
+    service_id: str
+    name: str
+    service_name: str | None = None
+
+
+class AttemptRead(BaseModel):
+    number: int
+    organization_id: str
+    service_id: str
+    shelter_id: str | None
+    outcome: AttemptOutcome
+    reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ReferralRead(BaseModel):
+    """A referral as staff see it: where it stands, who has it, and why."""
+
+    id: str
+    household_id: str
+    service_type: str
+    priority: Priority
+    status: ReferralStatus
+    region: str
+    district: str
+    language: str
+    children_ages: list[int]
+    source_flag_ids: list[str]
+    partner: PartnerRef | None
+    shelter_id: str | None
+    hold_status: HoldStatus | None
+    attempts: list[AttemptRead]
+    reasons: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+ReferralList = Page[ReferralRead]
+
+
+class PartnerReferralRead(BaseModel):
+    """What a partner sees of a referral addressed to it: the need, never a name."""
+
+    id: str
+    service_type: str
+    priority: Priority
+    status: ReferralStatus
+    region: str
+    district: str
+    language: str
+    children_ages: list[int]
+    shelter_id: str | None
+    created_at: datetime
+    response_due_at: datetime | None
+
+
+PartnerReferralList = Page[PartnerReferralRead]
+
+
+class ReferralReject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]

@@ -1,0 +1,508 @@
+"""Referrals: opened from flags, routed to partners, answered by partners and shelters."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.auth import Principal
+from kamkor_common.db import utcnow
+from kamkor_common.errors import Conflict, Forbidden, NotFound
+from kamkor_common.events.envelope import CloudEvent
+from kamkor_common.events.schemas.referral import (
+    REFERRAL_ACCEPTED,
+    REFERRAL_CREATED,
+    REFERRAL_ESCALATED,
+    REFERRAL_REJECTED,
+    REFERRAL_ROUTED,
+)
+from kamkor_common.events.schemas.risk import FamilyFlagged
+from kamkor_common.events.schemas.shelter import HoldPlaced, HoldRejected, HoldReleased
+from kamkor_common.pagination import PageParams
+from kamkor_referral.config import ReferralSettings
+from kamkor_referral.directory import repository as directory_repository
+from kamkor_referral.needs import service as needs_service
+from kamkor_referral.needs.schemas import PRIORITY_RANK, Need, NeedsMapping
+from kamkor_referral.referrals import events, repository
+from kamkor_referral.referrals.models import Referral, RoutingAttempt
+from kamkor_referral.referrals.schemas import (
+    AttemptRead,
+    PartnerRef,
+    PartnerReferralList,
+    PartnerReferralRead,
+    ReferralList,
+    ReferralRead,
+    ReferralReject,
+)
+from kamkor_referral.routing import service as routing_service
+from kamkor_referral.routing.schemas import RoutingRequest
+
+log = logging.getLogger("kamkor.referral.referrals")
+
+STAFF_SCOPED_ROLES = ("social_worker", "supervisor")
+# A hold in these states occupies (or may soon occupy) a bed that must be given back.
+LIVE_HOLD = ("requested", "held")
+
+
+class ReferralNotFound(NotFound):
+    code = "referral_not_found"
+    title = "Referral not found"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "The referral cannot make this change in its current state"
+
+
+# --- from flags ---------------------------------------------------------------------------
+
+
+async def open_from_flag(
+    *, session: AsyncSession, flagged: FamilyFlagged, cause: CloudEvent, mapping: NeedsMapping
+) -> list[Referral]:
+    """One active referral per needed service type: open and route it, or raise its priority."""
+    touched: list[Referral] = []
+    for need in needs_service.needs_for(flagged=flagged, mapping=mapping):
+        referral = await repository.get_active_for_need(
+            session, household_id=flagged.household_id, service_type=need.service_type
+        )
+        if referral is not None:
+            _raise_priority(referral, need)
+        else:
+            referral = await _create(session, flagged=flagged, need=need, cause=cause)
+            await _route(session, referral, cause=cause, mapping=mapping)
+        touched.append(referral)
+    return touched
+
+
+async def _create(
+    session: AsyncSession, *, flagged: FamilyFlagged, need: Need, cause: CloudEvent
+) -> Referral:
+    referral = Referral(
+        household_id=flagged.household_id,
+        service_type=need.service_type,
+        priority=need.priority,
+        status="draft",
+        region=flagged.region,
+        district=flagged.district,
+        language=flagged.language,
+        children_ages=list(flagged.children_ages),
+        source_flag_ids=list(need.flag_ids),
+        reasons=list(need.reasons),
+    )
+    await repository.add(session, referral)
+    events.publish_changed(session, referral, type=REFERRAL_CREATED, cause=cause)
+    return referral
+
+
+def _raise_priority(referral: Referral, need: Need) -> None:
+    """A later flag for the same need: never a second referral, never a lower priority."""
+    notes = [f"flagged again: {reason}" for reason in need.reasons]
+    if PRIORITY_RANK[need.priority] > PRIORITY_RANK[referral.priority]:
+        notes.append(f"priority raised from {referral.priority} to {need.priority}")
+        referral.priority = need.priority
+    referral.source_flag_ids = [
+        *referral.source_flag_ids,
+        *(f for f in need.flag_ids if f not in referral.source_flag_ids),
+    ]
+    _note(referral, *notes)
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+async def _route(
+    session: AsyncSession, referral: Referral, *, cause: CloudEvent | None, mapping: NeedsMapping
+) -> None:
+    """Address the referral to the best eligible partner as a new attempt, or escalate."""
+    attempts = (await repository.attempts_of(session, [referral.id])).get(referral.id, [])
+    category = needs_service.shelter_category(service_type=referral.service_type, mapping=mapping)
+    request = RoutingRequest(
+        service_type=referral.service_type,
+        region=referral.region,
+        district=referral.district,
+        language=referral.language,
+        children_ages=tuple(referral.children_ages),
+        shelter_category=category,
+        # A shelter that refused the bed is out; its organisation may still have another.
+        tried_service_ids=frozenset(a.service_id for a in attempts if a.outcome != "hold_rejected"),
+        excluded_shelter_ids=frozenset(
+            a.shelter_id for a in attempts if a.outcome == "hold_rejected" and a.shelter_id
+        ),
+    )
+    decision = await routing_service.plan(session=session, request=request)
+    _note(referral, *decision.reasons)
+    choice = decision.choice
+    if choice is None:
+        referral.status = "unassigned"
+        referral.organization_id = referral.service_id = referral.shelter_id = None
+        events.publish_changed(
+            session, referral, type=REFERRAL_ESCALATED, cause=cause, reason=decision.summary
+        )
+        return
+
+    shelter_id = choice.shelter.shelter_id if choice.shelter is not None else None
+    referral.attempts_count += 1
+    await repository.add(
+        session,
+        RoutingAttempt(
+            referral_id=referral.id,
+            number=referral.attempts_count,
+            organization_id=choice.candidate.organization_id,
+            service_id=choice.candidate.service_id,
+            shelter_id=shelter_id,
+            reason=decision.summary[:2000],
+        ),
+    )
+    referral.status = "requested"
+    referral.organization_id = choice.candidate.organization_id
+    referral.service_id = choice.candidate.service_id
+    referral.shelter_id = shelter_id
+    if shelter_id is not None:
+        referral.hold_status = "requested"
+    events.publish_changed(
+        session, referral, type=REFERRAL_ROUTED, cause=cause, reason=decision.summary
+    )
+    if shelter_id is not None and category is not None:
+        events.publish_bed_hold_requested(
+            session, referral, shelter_id=shelter_id, category=category, cause=cause
+        )
+    await session.flush()
+
+
+# --- answers from shelters ----------------------------------------------------------------
+
+
+async def record_hold_placed(*, session: AsyncSession, placed: HoldPlaced) -> None:
+    """The shelter holds the bed the referral asked for."""
+    referral = await repository.get(session, placed.referral_id, for_update=True)
+    if referral is None or referral.shelter_id != placed.shelter_id:
+        # Our earlier release request for that shelter follows on the same key.
+        log.info(
+            "hold %s for referral %s is not current; ignored", placed.hold_id, placed.referral_id
+        )
+        return
+    if referral.hold_status != "requested":
+        log.info("hold %s arrived while the hold is %s", placed.hold_id, referral.hold_status)
+        return
+    referral.hold_status = "held"
+    _note(
+        referral,
+        f"bed hold {placed.hold_id} placed at shelter {placed.shelter_id} ({placed.category}) "
+        f"until {placed.expires_at:%Y-%m-%d %H:%M} UTC",
+    )
+
+
+async def record_hold_rejected(
+    *,
+    session: AsyncSession,
+    rejected: HoldRejected,
+    cause: CloudEvent,
+    mapping: NeedsMapping,
+) -> None:
+    """The shelter cannot hold a bed: try the next shelter or partner as a new attempt."""
+    referral = await repository.get(session, rejected.referral_id, for_update=True)
+    if (
+        referral is None
+        or referral.shelter_id != rejected.shelter_id
+        or referral.hold_status not in LIVE_HOLD
+    ):
+        log.info("hold rejection for referral %s is not current; ignored", rejected.referral_id)
+        return
+    attempt = await repository.current_attempt(session, referral)
+    if attempt is not None:
+        attempt.outcome = "hold_rejected"
+        attempt.reason = f"shelter {rejected.shelter_id} could not hold a bed: {rejected.reason}"
+        attempt.decided_at = utcnow()
+    referral.hold_status = "rejected"
+    _note(
+        referral,
+        f"shelter {rejected.shelter_id} could not hold a {rejected.category} bed: "
+        f"{rejected.reason}",
+    )
+    await _route(session, referral, cause=cause, mapping=mapping)
+
+
+async def record_hold_released(*, session: AsyncSession, released: HoldReleased) -> None:
+    """The shelter let the held bed go (expired or released)."""
+    referral = await repository.get(session, released.referral_id, for_update=True)
+    if (
+        referral is None
+        or referral.shelter_id != released.shelter_id
+        or referral.hold_status != "held"
+    ):
+        return
+    referral.hold_status = "released"
+    _note(
+        referral,
+        f"bed hold {released.hold_id} at shelter {released.shelter_id} released: {released.reason}",
+    )
+
+
+# --- staff --------------------------------------------------------------------------------
+
+
+async def list_referrals(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    household_id: str | None,
+    status: str | None,
+    service_type: str | None,
+    page: PageParams,
+) -> ReferralList:
+    """Referrals within the principal's reach, newest first."""
+    region, districts = _scope(principal)
+    referrals, total = await repository.list_referrals(
+        session,
+        household_id=household_id,
+        status=status,
+        service_type=service_type,
+        region=region,
+        districts=districts,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return ReferralList(
+        items=await _read(session, referrals), total=total, limit=page.limit, offset=page.offset
+    )
+
+
+async def get_referral(
+    *, session: AsyncSession, principal: Principal, referral_id: str
+) -> ReferralRead:
+    """One referral with its attempts and reasons; outside the principal's reach it is absent."""
+    referral = await repository.get(session, referral_id)
+    if referral is None or not _within_scope(principal, referral):
+        raise ReferralNotFound(f"no referral {referral_id}")
+    return (await _read(session, [referral]))[0]
+
+
+def _scope(principal: Principal) -> tuple[str | None, list[str] | None]:
+    if principal.role not in STAFF_SCOPED_ROLES:
+        return None, None
+    districts = principal.districts if principal.role == "social_worker" else []
+    return principal.region, (districts or None)
+
+
+def _within_scope(principal: Principal, referral: Referral) -> bool:
+    region, districts = _scope(principal)
+    if region is not None and referral.region != region:
+        return False
+    return districts is None or referral.district in districts
+
+
+async def _read(session: AsyncSession, referrals: Sequence[Referral]) -> list[ReferralRead]:
+    attempts = await repository.attempts_of(session, [r.id for r in referrals])
+    organizations, services = await directory_repository.names(
+        session,
+        organization_ids=[r.organization_id for r in referrals if r.organization_id],
+        service_ids=[r.service_id for r in referrals if r.service_id],
+    )
+    return [
+        ReferralRead(
+            id=referral.id,
+            household_id=referral.household_id,
+            service_type=referral.service_type,
+            priority=referral.priority,
+            status=referral.status,
+            region=referral.region,
+            district=referral.district,
+            language=referral.language,
+            children_ages=referral.children_ages,
+            source_flag_ids=referral.source_flag_ids,
+            partner=(
+                PartnerRef(
+                    organization_id=referral.organization_id,
+                    service_id=referral.service_id,
+                    name=organizations.get(referral.organization_id, referral.organization_id),
+                    service_name=services.get(referral.service_id),
+                )
+                if referral.organization_id is not None and referral.service_id is not None
+                else None
+            ),
+            shelter_id=referral.shelter_id,
+            hold_status=referral.hold_status,
+            attempts=[
+                AttemptRead(
+                    number=a.number,
+                    organization_id=a.organization_id,
+                    service_id=a.service_id,
+                    shelter_id=a.shelter_id,
+                    outcome=a.outcome,
+                    reason=a.reason,
+                    created_at=a.created_at,
+                    decided_at=a.decided_at,
+                )
+                for a in attempts.get(referral.id, [])
+            ],
+            reasons=referral.reasons,
+            created_at=referral.created_at,
+            updated_at=referral.updated_at,
+        )
+        for referral in referrals
+    ]
+
+
+# --- partners -----------------------------------------------------------------------------
+
+
+async def partner_list(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    status: str | None,
+    page: PageParams,
+    settings: ReferralSettings,
+) -> PartnerReferralList:
+    """The referrals addressed to the partner's organisation now, newest first."""
+    referrals, total = await repository.list_referrals(
+        session,
+        organization_id=_organization_of(principal),
+        status=status,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    attempts = await repository.attempts_of(session, [r.id for r in referrals])
+    return PartnerReferralList(
+        items=[_partner_read(r, _latest(attempts.get(r.id, [])), settings) for r in referrals],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+async def partner_get(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: str,
+    settings: ReferralSettings,
+) -> PartnerReferralRead:
+    """One referral addressed to the partner's organisation."""
+    referral = await _partners_referral(session, principal, referral_id)
+    attempt = await repository.current_attempt(session, referral)
+    return _partner_read(referral, attempt, settings)
+
+
+async def accept(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: str,
+    settings: ReferralSettings,
+) -> PartnerReferralRead:
+    """The partner takes the referral on."""
+    referral = await _partners_referral(session, principal, referral_id, for_update=True)
+    if referral.status != "requested":
+        raise InvalidTransition(f"a referral in status {referral.status} cannot be accepted")
+    attempt = await repository.current_attempt(session, referral)
+    if attempt is not None:
+        attempt.outcome = "accepted"
+        attempt.decided_at = utcnow()
+    referral.status = "accepted"
+    _note(referral, f"accepted by {await _organization_name(session, referral)}")
+    events.publish_changed(session, referral, type=REFERRAL_ACCEPTED, cause=None)
+    await session.flush()
+    return _partner_read(referral, attempt, settings)
+
+
+async def reject(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: str,
+    reject_in: ReferralReject,
+    settings: ReferralSettings,
+    mapping: NeedsMapping,
+) -> PartnerReferralRead:
+    """The partner declines: the bed goes back and the referral moves on to the next partner."""
+    referral = await _partners_referral(session, principal, referral_id, for_update=True)
+    if referral.status != "requested":
+        raise InvalidTransition(f"a referral in status {referral.status} cannot be rejected")
+    attempt = await repository.current_attempt(session, referral)
+    if attempt is not None:
+        attempt.outcome = "rejected"
+        attempt.reason = reject_in.reason
+        attempt.decided_at = utcnow()
+    referral.status = "rejected"
+    _note(
+        referral, f"rejected by {await _organization_name(session, referral)}: {reject_in.reason}"
+    )
+    events.publish_changed(
+        session, referral, type=REFERRAL_REJECTED, cause=None, reason=reject_in.reason
+    )
+    if referral.shelter_id is not None and referral.hold_status in LIVE_HOLD:
+        events.publish_bed_hold_release_requested(
+            session,
+            referral,
+            shelter_id=referral.shelter_id,
+            reason=f"the partner rejected the referral: {reject_in.reason}",
+            cause=None,
+        )
+        referral.hold_status = "released"
+        _note(referral, f"bed hold at shelter {referral.shelter_id} to be released")
+    answered = _partner_read(referral, attempt, settings)
+    await _route(session, referral, cause=None, mapping=mapping)
+    return answered
+
+
+def _organization_of(principal: Principal) -> str:
+    if principal.organization_id is None:
+        raise Forbidden("a partner token must name its organisation")
+    return principal.organization_id
+
+
+async def _partners_referral(
+    session: AsyncSession, principal: Principal, referral_id: str, *, for_update: bool = False
+) -> Referral:
+    """The referral, if it is addressed to the partner now; otherwise it does not exist."""
+    organization_id = _organization_of(principal)
+    referral = await repository.get(session, referral_id, for_update=for_update)
+    if referral is None or referral.organization_id != organization_id:
+        raise ReferralNotFound(f"no referral {referral_id} for this organisation")
+    return referral
+
+
+async def _organization_name(session: AsyncSession, referral: Referral) -> str:
+    if referral.organization_id is None:
+        return "nobody"
+    organizations, _ = await directory_repository.names(
+        session, organization_ids=[referral.organization_id], service_ids=[]
+    )
+    return organizations.get(referral.organization_id, referral.organization_id)
+
+
+def _latest(attempts: Sequence[RoutingAttempt]) -> RoutingAttempt | None:
+    return attempts[-1] if attempts else None
+
+
+def _partner_read(
+    referral: Referral, attempt: RoutingAttempt | None, settings: ReferralSettings
+) -> PartnerReferralRead:
+    due = (
+        attempt.created_at + settings.response_due_after(referral.priority)
+        if attempt is not None
+        else None
+    )
+    return PartnerReferralRead(
+        id=referral.id,
+        service_type=referral.service_type,
+        priority=referral.priority,
+        status=referral.status,
+        region=referral.region,
+        district=referral.district,
+        language=referral.language,
+        children_ages=referral.children_ages,
+        shelter_id=referral.shelter_id,
+        created_at=referral.created_at,
+        response_due_at=due,
+    )
+
+
+def _note(referral: Referral, *lines: str) -> None:
+    """Add to the referral's reasons; a new list, so that the JSON column sees the change."""
+    referral.reasons = [*referral.reasons, *lines]
+    referral.updated_at = utcnow()

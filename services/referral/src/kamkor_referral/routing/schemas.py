@@ -1,0 +1,81 @@
+"""The facts routing decides on and the decision it makes; plain values, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+COUNTRY_CODE = "KG"
+# How specific an area is: a district partner knows the family's place best.
+AREA_RANK: dict[str, int] = {"district": 3, "region": 2, "country": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    kind: str  # region | district | country
+    code: str
+
+    def describe(self) -> str:
+        """The area as reasons name it, e.g. `KG-J (region)`."""
+        return f"{self.code} ({self.kind})"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One partner service of the needed type, with what eligibility looks at."""
+
+    organization_id: str
+    organization_name: str
+    service_id: str
+    service_type: str
+    areas: tuple[Area, ...]
+    languages: tuple[str, ...]
+    organization_active: bool = True
+    status: str = "active"
+    accepts_referrals: bool = True
+    min_age: int | None = None
+    max_age: int | None = None
+    open_referral_limit: int | None = None
+    open_referrals: int = 0  # its referrals in requested / accepted / in_progress
+
+
+@dataclass(frozen=True, slots=True)
+class ShelterBeds:
+    """Free beds of the needed category at one shelter, from the capacity read model."""
+
+    shelter_id: str
+    organization_id: str
+    region: str
+    district: str
+    category: str
+    available: int  # free beds less the holds this service has asked for and not yet heard of
+    awaiting: int = 0  # of the snapshot's free beds, those asked for by other referrals
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingRequest:
+    """What is needed, where, for whom, and what this referral has already been through."""
+
+    service_type: str
+    region: str
+    district: str
+    language: str
+    children_ages: tuple[int, ...] = ()
+    shelter_category: str | None = None  # set for shelter service types
+    tried_service_ids: frozenset[str] = frozenset()
+    excluded_shelter_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    candidate: Candidate
+    area: Area
+    shelter: ShelterBeds | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The chosen partner (or none) and why, in words a social worker can read."""
+
+    choice: Choice | None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    summary: str = ""

@@ -1,0 +1,283 @@
+"""From a flagged family to routed referrals and bed holds, through the real broker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kamkor_common.events.schemas import referral as referral_events
+from kamkor_common.events.schemas import shelter
+from kamkor_common.events.topics import REFERRAL_REFERRALS, RISK_FLAGS, dlq_topic
+from kamkor_common.reference.partners import SHELTER_OPERATOR, SHELTERS
+
+OPERATOR_SHELTERS = {s.id for s in SHELTERS if s.organization_id == SHELTER_OPERATOR}
+
+
+def routed_with_hold(found: dict[str, dict[str, Any]]) -> bool:
+    shelter_referral = found.get("temporary_shelter")
+    return (
+        shelter_referral is not None
+        and shelter_referral["status"] == "requested"
+        and shelter_referral["hold_status"] == "requested"
+        and "legal_aid" in found
+    )
+
+
+def moved_on(found: dict[str, dict[str, Any]]) -> bool:
+    """The refused attempt is closed and the referral has a new one, or nobody is left."""
+    shelter_referral = found["temporary_shelter"]
+    if shelter_referral["status"] == "unassigned":
+        return True
+    return len(shelter_referral["attempts"]) == 2
+
+
+async def shelter_referral_for_new_family(referral: Any) -> dict[str, Any]:
+    household_id = str(uuid.uuid4())
+    await referral.flag(household_id, ("housing", "critical"))
+    found = await referral.wait_for_referrals(household_id, routed_with_hold)
+    return dict(found["temporary_shelter"])
+
+
+class TestFamilyFlagged:
+    async def test_critical_housing_becomes_a_stat_shelter_referral_with_a_bed_hold(
+        self, referral: Any
+    ) -> None:
+        household_id = str(uuid.uuid4())
+        flagged = await referral.flag(household_id, ("housing", "critical"))
+
+        found = await referral.wait_for_referrals(household_id, routed_with_hold)
+        assert set(found) == {"temporary_shelter", "legal_aid"}
+        shelter_referral = found["temporary_shelter"]
+        assert shelter_referral["priority"] == "stat"
+        partner = shelter_referral["partner"]
+        assert partner["organization_id"] == SHELTER_OPERATOR
+        assert shelter_referral["shelter_id"] in OPERATOR_SHELTERS
+        assert shelter_referral["source_flag_ids"] == [flagged.data["domains"][0]["flag_id"]]
+        [attempt] = shelter_referral["attempts"]
+        assert attempt["number"] == 1 and attempt["outcome"] == "pending"
+        assert attempt["shelter_id"] == shelter_referral["shelter_id"]
+        assert any(
+            r.startswith("service temporary_shelter of") for r in shelter_referral["reasons"]
+        )
+        assert any("free family beds" in r for r in shelter_referral["reasons"])
+
+        organisation = await referral.client.get(
+            f"/api/v1/partners/{partner['organization_id']}", headers=referral.token()
+        )
+        offered = [
+            s for s in organisation.json()["services"] if s["service_type"] == "temporary_shelter"
+        ]
+        assert any(
+            area in ({"kind": "country", "code": "KG"}, {"kind": "region", "code": "KG-J"})
+            or area == {"kind": "district", "code": "KG-J-06"}
+            for s in offered
+            for area in s["areas"]
+        )
+        legal = found["legal_aid"]
+        assert legal["priority"] == "stat" and legal["status"] == "requested"
+        assert legal["shelter_id"] is None and legal["hold_status"] is None
+
+        ids = {shelter_referral["id"], legal["id"]}
+        published = await referral.events(
+            REFERRAL_REFERRALS, lambda e: e.partitionkey in ids, count=5
+        )
+        by_type: dict[str, list[Any]] = {}
+        for event in published:
+            by_type.setdefault(event.type, []).append(event)
+        assert len(by_type[referral_events.REFERRAL_CREATED]) == 2
+        assert len(by_type[referral_events.REFERRAL_ROUTED]) == 2
+        [hold] = by_type[referral_events.BED_HOLD_REQUESTED]
+        assert hold.data["referral_id"] == shelter_referral["id"]
+        assert hold.data["shelter_id"] == shelter_referral["shelter_id"]
+        assert hold.data["shelter_id"] in OPERATOR_SHELTERS
+        assert hold.data["category"] == "family"
+        assert all(e.causationid == flagged.id for e in published)
+        assert all(e.correlationid == flagged.correlationid for e in published)
+
+    async def test_the_same_event_twice_makes_no_second_referral(self, referral: Any) -> None:
+        household_id = str(uuid.uuid4())
+        flagged = await referral.flag(household_id, ("housing", "critical"))
+        await referral.wait_for_referrals(household_id, routed_with_hold)
+        consumer = referral.app.state.runtime.consumers[0]
+        duplicates_before = consumer.duplicates
+
+        await referral.send(RISK_FLAGS, flagged)
+        # Same key, same partition: once this later event is handled, the copy was too.
+        await referral.flag(household_id, ("psychosocial", "medium"))
+        found = await referral.wait_for_referrals(
+            household_id, lambda f: "psychological_support" in f
+        )
+
+        assert consumer.duplicates > duplicates_before
+        listed = await referral.client.get(
+            "/api/v1/referrals", params={"household_id": household_id}, headers=referral.token()
+        )
+        assert listed.json()["total"] == 3
+        assert len(found["temporary_shelter"]["attempts"]) == 1
+
+    async def test_a_new_flag_for_the_same_need_raises_priority(self, referral: Any) -> None:
+        household_id = str(uuid.uuid4())
+        first = await referral.flag(household_id, ("financial", "medium"))
+        found = await referral.wait_for_referrals(
+            household_id, lambda f: {"social_benefits", "employment_support"} <= set(f)
+        )
+        assert found["social_benefits"]["priority"] == "routine"
+        original_id = found["social_benefits"]["id"]
+
+        second = await referral.flag(household_id, ("financial", "high"))
+        found = await referral.wait_for_referrals(
+            household_id, lambda f: f["social_benefits"]["priority"] == "urgent"
+        )
+        benefits = found["social_benefits"]
+        assert benefits["id"] == original_id
+        assert benefits["source_flag_ids"] == [
+            first.data["domains"][0]["flag_id"],
+            second.data["domains"][0]["flag_id"],
+        ]
+        assert "priority raised from routine to urgent" in benefits["reasons"]
+
+        await referral.flag(household_id, ("financial", "medium"))
+        found = await referral.wait_for_referrals(
+            household_id, lambda f: len(f["social_benefits"]["source_flag_ids"]) == 3
+        )
+        assert found["social_benefits"]["priority"] == "urgent"  # never lowered
+        listed = await referral.client.get(
+            "/api/v1/referrals", params={"household_id": household_id}, headers=referral.token()
+        )
+        assert listed.json()["total"] == 2
+
+    async def test_medium_housing_needs_no_shelter(self, referral: Any) -> None:
+        household_id = str(uuid.uuid4())
+        await referral.flag(household_id, ("housing", "medium"))
+        found = await referral.wait_for_referrals(household_id, lambda f: "legal_aid" in f)
+        assert set(found) == {"legal_aid"}
+        assert found["legal_aid"]["priority"] == "routine"
+
+    async def test_no_partner_for_the_need_escalates(self, referral: Any) -> None:
+        household_id = str(uuid.uuid4())
+        # Nobody in the seeded directory offers child protection services.
+        await referral.flag(household_id, ("child_protection", "high"))
+        found = await referral.wait_for_referrals(
+            household_id, lambda f: f.get("child_protection", {}).get("status") == "unassigned"
+        )
+        unassigned = found["child_protection"]
+        assert unassigned["partner"] is None and unassigned["attempts"] == []
+        assert unassigned["reasons"][-1] == (
+            "no eligible partner for child_protection in KG-J-06 (KG-J)"
+        )
+        [escalated] = await referral.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == unassigned["id"] and e.type == referral_events.REFERRAL_ESCALATED
+            ),
+        )
+        assert escalated.data["status"] == "unassigned"
+        assert escalated.data["organization_id"] is None
+
+    async def test_a_malformed_flag_goes_to_the_dlq_and_work_goes_on(self, referral: Any) -> None:
+        household_id = str(uuid.uuid4())
+        malformed = referral.family_flagged(household_id, ("housing", "critical"))
+        malformed = malformed.model_copy(update={"data": {**malformed.data, "domains": "x"}})
+        await referral.send(RISK_FLAGS, malformed)
+        await referral.flag(household_id, ("financial", "medium"))
+
+        found = await referral.wait_for_referrals(household_id, lambda f: "social_benefits" in f)
+        assert "temporary_shelter" not in found
+        [parked] = await referral.events(dlq_topic("referral"), lambda e: e.id == malformed.id)
+        assert parked.data["domains"] == "x"
+
+
+class TestShelterAnswers:
+    async def test_a_placed_hold_marks_the_bed_held(self, referral: Any) -> None:
+        shelter_referral = await shelter_referral_for_new_family(referral)
+        hold_id = str(uuid.uuid4())
+        await referral.shelter_event(
+            shelter.HOLD_PLACED,
+            shelter_referral["shelter_id"],
+            shelter.HoldPlaced(
+                hold_id=hold_id,
+                referral_id=shelter_referral["id"],
+                shelter_id=shelter_referral["shelter_id"],
+                category="family",
+                expires_at=datetime.now(UTC) + timedelta(hours=24),
+            ),
+        )
+        found = await referral.wait_for_referrals(
+            shelter_referral["household_id"],
+            lambda f: f["temporary_shelter"]["hold_status"] == "held",
+        )
+        assert any(hold_id in r for r in found["temporary_shelter"]["reasons"])
+
+    async def test_a_rejected_hold_moves_to_another_shelter_or_unassigned(
+        self, referral: Any
+    ) -> None:
+        shelter_referral = await shelter_referral_for_new_family(referral)
+        refused = shelter_referral["shelter_id"]
+        await referral.shelter_event(
+            shelter.HOLD_REJECTED,
+            refused,
+            shelter.HoldRejected(
+                referral_id=shelter_referral["id"],
+                shelter_id=refused,
+                category="family",
+                reason="no family bed free",
+            ),
+        )
+        found = await referral.wait_for_referrals(shelter_referral["household_id"], moved_on)
+        moved = found["temporary_shelter"]
+        first = moved["attempts"][0]
+        assert first["outcome"] == "hold_rejected"
+        assert "no family bed free" in first["reason"]
+        if moved["status"] == "unassigned":
+            assert len(moved["attempts"]) == 1
+            assert moved["partner"] is None
+        else:
+            second = moved["attempts"][1]
+            assert second["number"] == 2 and second["outcome"] == "pending"
+            assert second["shelter_id"] != refused
+            assert moved["shelter_id"] == second["shelter_id"]
+            assert moved["shelter_id"] in OPERATOR_SHELTERS
+            assert moved["hold_status"] == "requested"
+            holds = await referral.events(
+                REFERRAL_REFERRALS,
+                lambda e: (
+                    e.partitionkey == moved["id"] and e.type == referral_events.BED_HOLD_REQUESTED
+                ),
+                count=2,
+            )
+            assert [h.data["shelter_id"] for h in holds] == [refused, moved["shelter_id"]]
+
+    async def test_an_answer_for_another_shelter_is_ignored(self, referral: Any) -> None:
+        shelter_referral = await shelter_referral_for_new_family(referral)
+        other = next(s for s in OPERATOR_SHELTERS if s != shelter_referral["shelter_id"])
+        await referral.shelter_event(
+            shelter.HOLD_REJECTED,
+            other,
+            shelter.HoldRejected(
+                referral_id=shelter_referral["id"],
+                shelter_id=other,
+                category="family",
+                reason="stale answer",
+            ),
+        )
+        # A later event on the same key shows that the stale one has been handled.
+        hold_id = str(uuid.uuid4())
+        await referral.shelter_event(
+            shelter.HOLD_PLACED,
+            other,
+            shelter.HoldPlaced(
+                hold_id=hold_id,
+                referral_id=shelter_referral["id"],
+                shelter_id=shelter_referral["shelter_id"],
+                category="family",
+                expires_at=datetime.now(UTC) + timedelta(hours=24),
+            ),
+        )
+        found = await referral.wait_for_referrals(
+            shelter_referral["household_id"],
+            lambda f: f["temporary_shelter"]["hold_status"] == "held",
+        )
+        kept = found["temporary_shelter"]
+        assert [a["outcome"] for a in kept["attempts"]] == ["pending"]
+        assert kept["shelter_id"] == shelter_referral["shelter_id"]

@@ -1,0 +1,241 @@
+"""The partner API: a partner sees and answers only the referrals addressed to it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from kamkor_common.events.schemas import referral as referral_events
+from kamkor_common.events.topics import REFERRAL_REFERRALS
+from kamkor_common.reference.partners import SHELTER_OPERATOR, SeedOrganization, SeedService
+from kamkor_referral.directory.service import seed_directory
+
+# Two home-care partners in Talas that nothing else in the suite uses: one for a district,
+# one for the whole region. Nobody in the reference network offers home care.
+DISTRICT_ORG = "7e570000-0000-4000-8000-00000000d001"
+REGION_ORG = "7e570000-0000-4000-8000-00000000d002"
+TALAS_HOME_CARE = (
+    SeedOrganization(
+        id=DISTRICT_ORG,
+        name="Bakai-Ata home care",
+        type="ngo",
+        languages=("ky",),
+        services=(
+            SeedService(
+                "7e570000-0000-4000-8000-00000000e001",
+                "home_care_support",
+                "Home care, Bakai-Ata",
+                ("KG-T-01",),
+            ),
+        ),
+    ),
+    SeedOrganization(
+        id=REGION_ORG,
+        name="Talas home care",
+        type="ngo",
+        languages=("ky", "ru"),
+        services=(
+            SeedService(
+                "7e570000-0000-4000-8000-00000000e002",
+                "home_care_support",
+                "Home care, Talas region",
+                ("KG-T",),
+            ),
+        ),
+    ),
+)
+
+
+@pytest.fixture(scope="session")
+async def talas(referral: Any) -> Any:
+    async with referral.database.sessionmaker() as session, session.begin():
+        await seed_directory(session=session, organizations=TALAS_HOME_CARE)
+    return referral
+
+
+async def home_care_referral(referral: Any) -> dict[str, Any]:
+    """A caregiving flag in Bakai-Ata: an urgent home-care referral to the district partner."""
+    household_id = str(uuid.uuid4())
+    await referral.flag(household_id, ("caregiving", "high"), region="KG-T", district="KG-T-01")
+    found = await referral.wait_for_referrals(
+        household_id, lambda f: f.get("home_care_support", {}).get("status") == "requested"
+    )
+    return dict(found["home_care_support"])
+
+
+def partner(referral: Any, organization_id: str | None) -> dict[str, str]:
+    return referral.token("partner", organization_id=organization_id)
+
+
+class TestPartnerReading:
+    async def test_a_partner_sees_its_referral_as_a_summary(self, talas: Any) -> None:
+        staff_view = await home_care_referral(talas)
+        assert staff_view["partner"]["organization_id"] == DISTRICT_ORG
+
+        listed = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"status": "requested"},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        assert listed.status_code == 200, listed.text
+        assert staff_view["id"] in {r["id"] for r in listed.json()["items"]}
+
+        response = await talas.client.get(
+            f"/partner/v1/referrals/{staff_view['id']}", headers=partner(talas, DISTRICT_ORG)
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert set(body) == {
+            "id",
+            "service_type",
+            "priority",
+            "status",
+            "region",
+            "district",
+            "language",
+            "children_ages",
+            "shelter_id",
+            "created_at",
+            "response_due_at",
+        }
+        assert body["priority"] == "urgent" and body["district"] == "KG-T-01"
+        routed_at = datetime.fromisoformat(staff_view["attempts"][0]["created_at"])
+        assert datetime.fromisoformat(body["response_due_at"]) == routed_at + timedelta(hours=24)
+
+    async def test_another_partners_referral_is_404(self, talas: Any) -> None:
+        referral = await home_care_referral(talas)
+        response = await talas.client.get(
+            f"/partner/v1/referrals/{referral['id']}", headers=partner(talas, REGION_ORG)
+        )
+        assert response.status_code == 404
+        assert response.json()["code"] == "referral_not_found"
+        listed = await talas.client.get("/partner/v1/referrals", headers=partner(talas, REGION_ORG))
+        assert referral["id"] not in {r["id"] for r in listed.json()["items"]}
+        accept = await talas.client.post(
+            f"/partner/v1/referrals/{referral['id']}/accept", headers=partner(talas, REGION_ORG)
+        )
+        assert accept.status_code == 404
+
+    async def test_other_roles_are_forbidden(self, talas: Any) -> None:
+        for role in ("social_worker", "supervisor", "admin", "shelter_staff"):
+            response = await talas.client.get("/partner/v1/referrals", headers=talas.token(role))
+            assert response.status_code == 403, role
+            assert response.json()["code"] == "forbidden"
+
+    async def test_a_partner_token_without_organisation_is_forbidden(self, talas: Any) -> None:
+        response = await talas.client.get("/partner/v1/referrals", headers=partner(talas, None))
+        assert response.status_code == 403
+
+
+class TestPartnerAnswers:
+    async def test_accept(self, talas: Any) -> None:
+        referral = await home_care_referral(talas)
+        url = f"/partner/v1/referrals/{referral['id']}/accept"
+        response = await talas.client.post(url, headers=partner(talas, DISTRICT_ORG))
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "accepted"
+
+        again = await talas.client.post(url, headers=partner(talas, DISTRICT_ORG))
+        assert again.status_code == 409
+        assert again.json()["code"] == "invalid_transition"
+
+        staff_view = (await talas.referrals(referral["household_id"]))["home_care_support"]
+        assert staff_view["status"] == "accepted"
+        assert staff_view["attempts"][0]["outcome"] == "accepted"
+        [accepted] = await talas.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == referral["id"] and e.type == referral_events.REFERRAL_ACCEPTED
+            ),
+        )
+        assert accepted.data["organization_id"] == DISTRICT_ORG
+
+    async def test_reject_needs_a_reason(self, talas: Any) -> None:
+        referral = await home_care_referral(talas)
+        url = f"/partner/v1/referrals/{referral['id']}/reject"
+        for body in ({}, {"reason": "   "}):
+            response = await talas.client.post(url, json=body, headers=partner(talas, DISTRICT_ORG))
+            assert response.status_code == 422, body
+        staff_view = (await talas.referrals(referral["household_id"]))["home_care_support"]
+        assert staff_view["status"] == "requested"
+
+    async def test_reject_moves_to_the_next_partner_then_unassigned(self, talas: Any) -> None:
+        referral = await home_care_referral(talas)
+        url = f"/partner/v1/referrals/{referral['id']}/reject"
+
+        first = await talas.client.post(
+            url, json={"reason": "no staff this month"}, headers=partner(talas, DISTRICT_ORG)
+        )
+        assert first.status_code == 200, first.text
+        assert first.json()["status"] == "rejected"
+        moved = (await talas.referrals(referral["household_id"]))["home_care_support"]
+        assert moved["status"] == "requested"
+        assert moved["partner"]["organization_id"] == REGION_ORG
+        assert [(a["number"], a["outcome"]) for a in moved["attempts"]] == [
+            (1, "rejected"),
+            (2, "pending"),
+        ]
+        assert moved["attempts"][0]["reason"] == "no staff this month"
+        gone = await talas.client.get(
+            f"/partner/v1/referrals/{referral['id']}", headers=partner(talas, DISTRICT_ORG)
+        )
+        assert gone.status_code == 404
+
+        second = await talas.client.post(
+            url, json={"reason": "outside our capacity"}, headers=partner(talas, REGION_ORG)
+        )
+        assert second.status_code == 200, second.text
+        unassigned = (await talas.referrals(referral["household_id"]))["home_care_support"]
+        assert unassigned["status"] == "unassigned"
+        assert unassigned["partner"] is None
+        assert [a["outcome"] for a in unassigned["attempts"]] == ["rejected", "rejected"]
+
+        published = await talas.events(
+            REFERRAL_REFERRALS, lambda e: e.partitionkey == referral["id"], count=6
+        )
+        # One key, one partition: the story is published in the order it happened.
+        assert [e.type for e in published] == [
+            referral_events.REFERRAL_CREATED,
+            referral_events.REFERRAL_ROUTED,
+            referral_events.REFERRAL_REJECTED,
+            referral_events.REFERRAL_ROUTED,
+            referral_events.REFERRAL_REJECTED,
+            referral_events.REFERRAL_ESCALATED,
+        ]
+        rejected = [e for e in published if e.type == referral_events.REFERRAL_REJECTED]
+        assert rejected[0].data["reason"] == "no staff this month"
+        assert rejected[0].data["organization_id"] == DISTRICT_ORG
+
+    async def test_rejecting_a_shelter_referral_releases_the_bed(self, referral: Any) -> None:
+        household_id = str(uuid.uuid4())
+        await referral.flag(household_id, ("housing", "high"))
+        found = await referral.wait_for_referrals(
+            household_id,
+            lambda f: f.get("temporary_shelter", {}).get("hold_status") == "requested",
+        )
+        shelter_referral = found["temporary_shelter"]
+        held_at = shelter_referral["shelter_id"]
+
+        response = await referral.client.post(
+            f"/partner/v1/referrals/{shelter_referral['id']}/reject",
+            json={"reason": "family placed elsewhere"},
+            headers=partner(referral, SHELTER_OPERATOR),
+        )
+        assert response.status_code == 200, response.text
+
+        after = (await referral.referrals(household_id))["temporary_shelter"]
+        # The shelter operator is the only temporary shelter partner: nobody is left.
+        assert after["status"] == "unassigned"
+        assert after["hold_status"] == "released"
+        [release] = await referral.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == shelter_referral["id"]
+                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED
+            ),
+        )
+        assert release.data["shelter_id"] == held_at
+        assert "family placed elsewhere" in release.data["reason"]
