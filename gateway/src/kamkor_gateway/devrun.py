@@ -163,10 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    def _on_sigterm(_signum: int, _frame: object) -> None:
+    def _interrupt(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Installed explicitly: a launcher started in the background inherits an ignored SIGINT.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         platform.start()
         print(
@@ -194,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Kamkor did not start: {exc}", file=sys.stderr)
         return 1
     finally:
+        # A second Ctrl-C (or the one uv forwards) must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\nStopping Kamkor …", flush=True)
         platform.stop()
+        print("Stopped.", flush=True)
     return 0
