@@ -201,6 +201,24 @@ class TestCreateScreeningFlags:
         assert changes["financial"]["change"] == "resolved"
         assert changes["financial"]["status"] == "resolved"
         assert changes["financial"]["resolved_at"] is not None
+        second_id = second.json()["id"]
+        events = await events_for(
+            broker.bootstrap,
+            RISK_FLAGS,
+            household_id,
+            until=lambda found: bool(of_type(found, risk_events.FLAG_RESOLVED, second_id)),
+        )
+        (updated_event,) = of_type(events, risk_events.FLAG_UPDATED, second_id)
+        updated = risk_events.FlagChanged.model_validate(updated_event.data)
+        assert (updated.domain, updated.previous_severity, updated.severity) == (
+            "housing",
+            "critical",
+            "high",
+        )
+        assert updated.flag_id == opened["housing"]["id"]
+        (resolved_event,) = of_type(events, risk_events.FLAG_RESOLVED, second_id)
+        assert resolved_event.data["domain"] == "financial"
+        assert resolved_event.data["flag_id"] == opened["financial"]["id"]
 
         # 3. Nothing wrong any more: the housing flag resolves, nothing is flagged.
         third = await screen(risk_client, household_id, {"eviction_notice_days": 200})
@@ -219,9 +237,14 @@ class TestCreateScreeningFlags:
             broker.bootstrap,
             RISK_FLAGS,
             household_id,
-            until=lambda found: bool(of_type(found, risk_events.SCREENING_COMPLETED, third_id)),
+            until=lambda found: bool(
+                of_type(found, risk_events.SCREENING_COMPLETED, third_id)
+                and of_type(found, risk_events.FLAG_RESOLVED, third_id)
+            ),
         )
         assert of_type(events, risk_events.FAMILY_FLAGGED, third_id) == []
+        (resolved_event,) = of_type(events, risk_events.FLAG_RESOLVED, third_id)
+        assert resolved_event.data["domain"] == "housing"
         (completed_event,) = of_type(events, risk_events.SCREENING_COMPLETED, third_id)
         assert all(d["flag_id"] is None for d in completed_event.data["domains"])
 

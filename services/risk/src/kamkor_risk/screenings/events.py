@@ -10,6 +10,7 @@ from kamkor_common.events.schemas.risk import Domain
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.rules.schemas import DomainScore
 from kamkor_risk.screenings.models import Screening
+from kamkor_risk.screenings.schemas import FlagChange
 
 
 def _findings(
@@ -70,5 +71,25 @@ def family_flagged(
             children_ages=children_ages,
             rule_set_version=screening.rule_set_version,
             domains=_findings(flagged, flag_ids),
+        ),
+    )
+
+
+def flag_changed(*, screening: Screening, change: FlagChange) -> CloudEvent:
+    """A flag whose severity the screening changed, or that it resolved."""
+    return new_event(
+        source=risk_events.SOURCE,
+        type=risk_events.FLAG_RESOLVED if change.change == "resolved" else risk_events.FLAG_UPDATED,
+        key=change.household_id,
+        subject=f"household/{change.household_id}",
+        correlation_id=screening.id,
+        data=risk_events.FlagChanged(
+            flag_id=change.id,
+            household_id=change.household_id,
+            domain=change.domain,
+            severity=change.severity,
+            previous_severity=change.previous_severity,
+            screening_id=screening.id,
+            rule_set_version=screening.rule_set_version,
         ),
     )

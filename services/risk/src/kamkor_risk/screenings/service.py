@@ -115,6 +115,9 @@ async def create_screening(
         RISK_FLAGS,
         events.screening_completed(screening=screening, results=results, flag_ids=open_flag_ids),
     )
+    for change in changes:
+        if change.change in ("updated", "resolved"):
+            add_event(session, RISK_FLAGS, events.flag_changed(screening=screening, change=change))
     flagged = [r for r in results if severity_rank(r.severity) >= FLAG_THRESHOLD]
     if flagged:
         add_event(

@@ -9,6 +9,8 @@ from pydantic import BaseModel
 SOURCE = "/kamkor/risk"
 SCREENING_COMPLETED = "kamkor.risk.screening.completed.v1"
 FAMILY_FLAGGED = "kamkor.risk.family.flagged.v1"
+FLAG_UPDATED = "kamkor.risk.flag.updated.v1"
+FLAG_RESOLVED = "kamkor.risk.flag.resolved.v1"
 
 Domain = Literal[
     "financial", "housing", "psychosocial", "maternal_newborn", "child_protection", "caregiving"
@@ -42,3 +44,15 @@ class FamilyFlagged(BaseModel):
     children_ages: list[int]
     rule_set_version: str
     domains: list[DomainFinding]
+
+
+class FlagChanged(BaseModel):
+    """A flag's severity changed (flag updated) or it closed (flag resolved)."""
+
+    flag_id: str
+    household_id: str
+    domain: Domain
+    severity: Severity
+    previous_severity: Severity | None
+    screening_id: str
+    rule_set_version: str
