@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kamkor_common.db import utcnow
 from kamkor_common.events.schemas.referral import BedHoldReleaseRequested, BedHoldRequested
-from kamkor_common.events.schemas.shelter import HOLD_RELEASED
+from kamkor_common.events.schemas.shelter import HOLD_EXPIRED
 from kamkor_shelter.holds import service
 from kamkor_shelter.holds.models import BedHold
 
@@ -158,6 +158,6 @@ class TestExpireDueHolds:
         family = await shelter.category(shelter_id, "family")
         assert (family["held"], family["available"]) == (1, 3)
         [event] = await capacity_events.wait_for(
-            HOLD_RELEASED, lambda e: e.data["hold_id"] == short.hold.id
+            HOLD_EXPIRED, lambda e: e.data["hold_id"] == short.hold.id
         )
         assert event.data["reason"] == "expired"

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
 from kamkor_common.events.schemas.shelter import (
     CAPACITY_CHANGED,
+    HOLD_EXPIRED,
     HOLD_PLACED,
     HOLD_REJECTED,
     HOLD_RELEASED,
@@ -32,6 +33,7 @@ CONSUMERS: list[ConsumerSpec] = [
             HOLD_PLACED: referral_handlers.on_hold_placed,
             HOLD_REJECTED: referral_handlers.on_hold_rejected,
             HOLD_RELEASED: referral_handlers.on_hold_released,
+            HOLD_EXPIRED: referral_handlers.on_hold_released,
         },
     )
 ]

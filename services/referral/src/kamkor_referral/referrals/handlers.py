@@ -37,7 +37,7 @@ async def on_hold_rejected(*, session: AsyncSession, event: CloudEvent) -> None:
 
 
 async def on_hold_released(*, session: AsyncSession, event: CloudEvent) -> None:
-    """`kamkor.shelter.hold.released.v1`: the held bed is no longer kept."""
+    """`kamkor.shelter.hold.released.v1` or `.expired.v1`: the held bed is no longer kept."""
     await service.record_hold_released(
         session=session, released=HoldReleased.model_validate(event.data)
     )

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.events.schemas.referral import BedHoldRequested
 from kamkor_common.events.schemas.shelter import (
+    HOLD_EXPIRED,
     HOLD_PLACED,
     HOLD_REJECTED,
     HOLD_RELEASED,
@@ -77,11 +78,12 @@ def stage_hold_rejected(
 def stage_hold_released(
     session: AsyncSession, hold: BedHold, *, cause: CloudEvent | None = None
 ) -> CloudEvent:
-    """A released or expired hold: either way the bed is free again (`reason` says which)."""
+    """A released or expired hold: either way the bed is free again."""
     data = HoldReleased(
         hold_id=hold.id,
         referral_id=hold.referral_id,
         shelter_id=hold.shelter_id,
         reason=hold.reason or hold.status,
     )
-    return _stage(session, type=HOLD_RELEASED, shelter_id=hold.shelter_id, data=data, cause=cause)
+    event_type = HOLD_EXPIRED if hold.status == "expired" else HOLD_RELEASED
+    return _stage(session, type=event_type, shelter_id=hold.shelter_id, data=data, cause=cause)

@@ -13,6 +13,7 @@ CAPACITY_CHANGED = "kamkor.shelter.capacity.changed.v1"
 HOLD_PLACED = "kamkor.shelter.hold.placed.v1"
 HOLD_REJECTED = "kamkor.shelter.hold.rejected.v1"
 HOLD_RELEASED = "kamkor.shelter.hold.released.v1"
+HOLD_EXPIRED = "kamkor.shelter.hold.expired.v1"
 
 
 class CategoryCapacity(BaseModel):
@@ -51,6 +52,8 @@ class HoldRejected(BaseModel):
 
 
 class HoldReleased(BaseModel):
+    """The bed is free again: released on request (hold released) or timed out (hold expired)."""
+
     hold_id: str
     referral_id: str
     shelter_id: str
