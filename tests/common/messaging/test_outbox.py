@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from kamkor_common import telemetry
-from kamkor_common.db import Database
+from kamkor_common.db import Database, utcnow
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.messaging import outbox
 from kamkor_common.messaging.broker import EmbeddedBroker
@@ -95,3 +96,25 @@ class TestOutboxRelay:
             pass
         async with messaging_db.sessionmaker() as session:
             assert await outbox.backlog(session) == 0
+
+    async def test_sent_rows_are_kept_for_the_retention_period_only(
+        self, messaging_db: Database
+    ) -> None:
+        await _clear(messaging_db)
+        relay = OutboxRelay(
+            sessionmaker=messaging_db.sessionmaker,
+            producer=Producer(KamkorSettings()),
+            retention=timedelta(days=7),
+        )
+        now = utcnow()
+        async with messaging_db.sessionmaker() as session, session.begin():
+            old = outbox.add_event(session, "test.retention", _event("k", 1))
+            recent = outbox.add_event(session, "test.retention", _event("k", 2))
+            unsent = outbox.add_event(session, "test.retention", _event("k", 3))
+            old.sent_at = now - timedelta(days=8)
+            recent.sent_at = now - timedelta(days=1)
+        async with messaging_db.sessionmaker() as session, session.begin():
+            assert await relay.purge_sent(session) == 1
+        async with messaging_db.sessionmaker() as session:
+            left = set((await session.scalars(select(OutboxMessage.event_id))).all())
+        assert left == {recent.event_id, unsent.event_id}

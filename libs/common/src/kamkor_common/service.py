@@ -6,9 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common import health, logs, telemetry
 from kamkor_common.auth import TokenVerifier
@@ -24,11 +27,25 @@ log = logging.getLogger("kamkor.service")
 Seeder = Callable[[Database], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Timer:
+    """Periodic work of a service's worker, each run in its own transaction."""
+
+    name: str
+    interval_s: float
+    run: Callable[[AsyncSession], Awaitable[object]]
+
+
 class ServiceRuntime:
     """The database, producer, outbox relay and consumers of one service process."""
 
     def __init__(
-        self, *, name: str, settings: KamkorSettings, consumers: Sequence[ConsumerSpec] = ()
+        self,
+        *,
+        name: str,
+        settings: KamkorSettings,
+        consumers: Sequence[ConsumerSpec] = (),
+        timers: Sequence[Timer] = (),
     ) -> None:
         self.name = name
         self.settings = settings
@@ -39,7 +56,13 @@ class ServiceRuntime:
             producer=self.producer,
             poll_interval_s=settings.OUTBOX_POLL_INTERVAL_S,
             batch_size=settings.OUTBOX_BATCH_SIZE,
+            retention=timedelta(days=settings.OUTBOX_RETENTION_DAYS),
         )
+        self.timers = [
+            *timers,
+            Timer("outbox-retention", 3600, self.relay.purge_sent),
+        ]
+        self._stopping = asyncio.Event()
         self.consumers = [
             EventConsumer(
                 spec=spec,
@@ -55,6 +78,24 @@ class ServiceRuntime:
 
     async def start_workers(self) -> None:
         self._tasks.append(asyncio.create_task(self._start_workers(), name=f"{self.name}-workers"))
+        for timer in self.timers:
+            self._tasks.append(
+                asyncio.create_task(self._run_timer(timer), name=f"{self.name}-{timer.name}")
+            )
+
+    async def _run_timer(self, timer: Timer) -> None:
+        while not await self._sleep_or_stop(timer.interval_s):
+            try:
+                async with self.database.sessionmaker() as session, session.begin():
+                    await timer.run(session)
+            except Exception:  # one failed run must not end the timer
+                log.exception("timer %s failed; next run in %.0f s", timer.name, timer.interval_s)
+
+    async def _sleep_or_stop(self, seconds: float) -> bool:
+        """Sleep, waking early when the service stops; True when it is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
 
     async def _start_workers(self) -> None:
         delay = 0.5
@@ -64,8 +105,11 @@ class ServiceRuntime:
                 break
             except Exception as exc:
                 log.warning("broker not reachable yet (%s); retrying", exc)
-                await asyncio.sleep(delay)
+                if await self._sleep_or_stop(delay):
+                    return
                 delay = min(delay * 2, 5)
+        if self._stopping.is_set():
+            return
         self.topics_ready = True
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox"))
         for consumer in self.consumers:
@@ -75,12 +119,13 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         """Stop taking work, let the current events finish, then leave the broker."""
+        self._stopping.set()
         self.relay.stop()
         for consumer in self.consumers:
             consumer.stop()
         if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=10)
-            for task in pending:
+            await asyncio.wait(self._tasks, timeout=10)
+            for task in [t for t in self._tasks if not t.done()]:
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
@@ -98,6 +143,7 @@ def create_service_app(
     routers: Sequence[APIRouter],
     migrations: Path,
     consumers: Sequence[ConsumerSpec] = (),
+    timers: Sequence[Timer] = (),
     seed: Seeder | None = None,
     description: str = "",
 ) -> FastAPI:
@@ -106,7 +152,7 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.setup(name, settings.LOG_LEVEL)
-        runtime = ServiceRuntime(name=name, settings=settings, consumers=consumers)
+        runtime = ServiceRuntime(name=name, settings=settings, consumers=consumers, timers=timers)
         app.state.runtime = runtime
         app.state.database = runtime.database
         if settings.MIGRATE_ON_START:

@@ -47,6 +47,7 @@ class KamkorSettings(BaseSettings):
     CONSUMER_RETRY_BACKOFF_S: float = 0.2
     OUTBOX_POLL_INTERVAL_S: float = 1.0
     OUTBOX_BATCH_SIZE: int = 100
+    OUTBOX_RETENTION_DAYS: float = 7
 
     OTLP_ENDPOINT: str | None = None
 

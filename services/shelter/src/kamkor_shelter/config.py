@@ -13,3 +13,5 @@ class ShelterSettings(KamkorSettings):
     PORT: int = 8004
     # How long a bed stays held for a referral before the family must arrive (DESIGN §7).
     HOLD_TTL_HOURS: float = Field(default=24, gt=0)
+    # How often the worker looks for holds whose time is up.
+    HOLD_EXPIRY_CHECK_S: float = Field(default=60, gt=0)

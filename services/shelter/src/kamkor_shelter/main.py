@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kamkor_common.service import create_service_app
-from kamkor_shelter.api import ROUTERS, consumers
+from kamkor_shelter.api import ROUTERS, consumers, timers
 from kamkor_shelter.config import ShelterSettings
 from kamkor_shelter.shelters.seed import seed
 
@@ -22,6 +22,7 @@ def create_app(settings: ShelterSettings | None = None) -> FastAPI:
         settings=settings,
         routers=ROUTERS,
         consumers=consumers(settings),
+        timers=timers(settings),
         migrations=MIGRATIONS,
         seed=seed,
     )

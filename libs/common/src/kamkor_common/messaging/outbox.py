@@ -200,11 +200,10 @@ class OutboxRelay:
             self.published += len(rows)
             return len(rows)
 
-    async def purge_sent(self) -> int:
-        """Forget sent rows older than the retention period."""
+    async def purge_sent(self, session: AsyncSession) -> int:
+        """Forget sent rows older than the retention period, in the caller's transaction."""
         cutoff = utcnow() - self.retention
-        async with self.sessionmaker() as session, session.begin():
-            result: Any = await session.execute(
-                delete(OutboxMessage).where(col(OutboxMessage.sent_at) < cutoff)
-            )
-            return int(result.rowcount or 0)
+        result: Any = await session.execute(
+            delete(OutboxMessage).where(col(OutboxMessage.sent_at) < cutoff)
+        )
+        return int(result.rowcount or 0)
