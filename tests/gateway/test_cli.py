@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 import types
+import uuid
 
 import jwt
 import pytest
 
 from kamkor_common.auth import ROLES, TokenVerifier
+from kamkor_common.events.topics import dlq_topic
+from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.reference.partners import LEGAL_AID, MOTHERS_HOME, SHELTER_OPERATOR
 from kamkor_common.settings import KamkorSettings
 from kamkor_gateway.cli import main
@@ -141,3 +145,33 @@ class TestRunCommand:
 
         assert main(["run"]) == 1
         assert "not available" in capsys.readouterr().err
+
+
+class TestDeadLetters:
+    def test_lists_the_dead_letters_of_a_group(self, capsys, broker):
+        group = f"cli-test-{uuid.uuid4().hex[:6]}"
+        headers = [
+            ("ce_type", b"kamkor.test.ping.v1"),
+            ("ce_id", b"event-1"),
+            ("dlq_error", b"ValidationError: n is not a number"),
+            ("dlq_source_topic", b"risk.flags.v1"),
+            ("dlq_source_offset", b"41"),
+        ]
+
+        async def park() -> None:
+            producer = Producer(KamkorSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap))
+            await ensure_topics(broker.bootstrap, {dlq_topic(group): 1})
+            await producer.send(dlq_topic(group), b"household-1", b"{}", headers)
+            await producer.stop()
+
+        asyncio.run(park())
+        assert main(["dlq", "list", "--group", group, "--bootstrap", broker.bootstrap]) == 0
+        out, err = capsys.readouterr()
+        assert out.split("\t") == [
+            "0",
+            "kamkor.test.ping.v1",
+            "event-1",
+            "risk.flags.v1@41",
+            "ValidationError: n is not a number\n",
+        ]
+        assert f"1 dead letters in dlq.{group}.v1" in err

@@ -1,13 +1,15 @@
-"""The `kamkor` command: dev tokens, dev users, and running the platform locally."""
+"""The `kamkor` command: dev tokens, dev users, dead letters, running the platform locally."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import sys
 from collections.abc import Sequence
 
 from kamkor_common.auth import ROLES, TokenVerifier
+from kamkor_common.messaging import dlq
 from kamkor_common.settings import KamkorSettings
 from kamkor_gateway.devusers import DEV_USERS, DEV_USERS_BY_NAME
 
@@ -42,6 +44,20 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
 
     commands.add_parser("users", help="list the dev users")
+
+    dead = commands.add_parser(
+        "dlq",
+        help="list or replay the events a consumer group could not handle",
+        description="Dead letters of a consumer group (dlq.<group>.v1). Replay publishes each "
+        "not yet replayed letter back to its source topic once the cause is fixed.",
+    )
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument(
+        "--group",
+        required=True,
+        help="the consumer group, e.g. referral, shelter-referrals, risk-households",
+    )
+    dead.add_argument("--bootstrap", help="the broker (default: KAMKOR_KAFKA_BOOTSTRAP_SERVERS)")
     commands.add_parser(
         "run",
         help="start the embedded broker, the services and the gateway",
@@ -106,6 +122,24 @@ def _users() -> int:
     return 0
 
 
+def _dlq(args: argparse.Namespace) -> int:
+    settings = KamkorSettings()
+    if args.bootstrap:
+        settings = settings.model_copy(update={"KAFKA_BOOTSTRAP_SERVERS": args.bootstrap})
+    if args.action == "list":
+        letters = asyncio.run(dlq.list_dead_letters(settings.KAFKA_BOOTSTRAP_SERVERS, args.group))
+    else:
+        letters = asyncio.run(dlq.replay(settings, args.group))
+    for letter in letters:
+        print(
+            f"{letter.offset}\t{letter.event_type}\t{letter.event_id}\t"
+            f"{letter.source_topic}@{letter.source_offset}\t{letter.error}"
+        )
+    verb = "replayed" if args.action == "replay" else "dead letters in"
+    print(f"{len(letters)} {verb} dlq.{args.group}.v1", file=sys.stderr)
+    return 0
+
+
 def _run(argv: Sequence[str]) -> int:
     # Imported here so that tokens and users work in an install without the dev runner.
     try:
@@ -129,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     if args.command == "token":
         return _token(parser, args)
+    if args.command == "dlq":
+        return _dlq(args)
     return _users()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.db import Database
 from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.messaging import dlq
 from kamkor_common.messaging.broker import EmbeddedBroker
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
 from kamkor_common.messaging.outbox import kafka_headers
@@ -39,6 +40,7 @@ class Harness:
         self.group = f"test-group-{uuid.uuid4().hex[:6]}"
         self.seen: list[int] = []
         self.failures_left = fail_first
+        self.accept_negative = False
         self.settings = KamkorSettings(
             KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
             CONSUMER_RETRY_BACKOFF_S=0.01,
@@ -54,7 +56,7 @@ class Harness:
 
     async def handle(self, *, session: AsyncSession, event: CloudEvent) -> None:
         ping = Ping.model_validate(event.data)
-        if ping.n < 0:
+        if ping.n < 0 and not self.accept_negative:
             if self.failures_left > 0:
                 self.failures_left -= 1
             raise RuntimeError(f"cannot handle {ping.n}")
@@ -127,3 +129,25 @@ class TestDeadLetter:
         assert h.failures_left == 99 - 3  # one try and two retries
         records = await read_topic(broker.bootstrap, h.consumer.dlq, min_records=1)
         assert "cannot handle -1" in dict(records[0].headers)["dlq_error"].decode()
+
+
+class TestReplay:
+    async def test_a_dead_letter_replayed_after_the_fix_is_handled_once(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        async with Harness(broker, messaging_db, fail_first=99) as h:
+            await h.send(_ping(-5))
+            await _wait_for(lambda: h.consumer.dead_lettered == 1)
+            letters = await dlq.list_dead_letters(broker.bootstrap, h.group)
+            assert [(x.event_type, x.source_topic, x.source_offset) for x in letters] == [
+                (EVENT_TYPE, h.topic, "0")
+            ]
+            assert "cannot handle -5" in letters[0].error
+
+            h.accept_negative = True  # the fix is deployed
+            replayed = await dlq.replay(h.settings, h.group)
+            assert len(replayed) == 1
+            await _wait_for(lambda: h.seen == [-5])
+            # A second replay finds nothing new: each letter is replayed once.
+            assert await dlq.replay(h.settings, h.group) == []
+        assert h.consumer.dead_lettered == 1
