@@ -65,7 +65,7 @@ async def _availability(api: httpx.AsyncClient) -> dict[str, dict[str, int]]:
 
 @pytest.fixture
 async def api(platform: Platform) -> Any:
-    token = dev_token("social_worker", region="KG-J")
+    token = dev_token("social_worker", region="KG-J", districts=["KG-J-06"])
     async with httpx.AsyncClient(
         base_url=platform.gateway_url, timeout=15, headers={"Authorization": f"Bearer {token}"}
     ) as client:

@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nKamkor is ready.\n"
             f"  Gateway:   {platform.gateway_url}   (API docs: {platform.gateway_url}/docs)\n"
-            f"  Token:     uv run kamkor token --role social_worker --region KG-J\n"
+            f"  Token:     uv run kamkor token --user aigul   (a social worker in Jalal-Abad)\n"
             f"  Dev users: uv run kamkor users   (then: uv run kamkor token --user NAME)\n"
             f'  Try:       curl -H "Authorization: Bearer $(uv run kamkor token --role admin)" '
             f"{platform.gateway_url}/api/v1/registry/regions\n"

@@ -20,6 +20,26 @@ ROLES: tuple[str, ...] = get_args(Role)
 ALGORITHM = "HS256"
 
 
+class ScopeMissing(Forbidden):
+    code = "scope_missing"
+    title = "The token does not say where its holder works"
+
+
+class PlaceScope(BaseModel):
+    """Where a principal may see families' records: everywhere, one region, or districts."""
+
+    everywhere: bool = False
+    region: str | None = None
+    districts: tuple[str, ...] = ()
+
+    def allows(self, region: str, district: str) -> bool:
+        if self.everywhere:
+            return True
+        if region != self.region:
+            return False
+        return not self.districts or district in self.districts
+
+
 class Principal(BaseModel):
     subject: str
     role: Role
@@ -27,11 +47,24 @@ class Principal(BaseModel):
     region: str | None = None
     districts: list[str] = []
 
-    def can_see_region(self, region: str) -> bool:
-        """Supervisors and social workers are bound to their region when the token names one."""
+    def place_scope(self) -> PlaceScope:
+        """The places whose families this principal may see (DESIGN §8); fails closed.
+
+        Admins and auditors see everywhere, a supervisor their region, a social worker
+        their districts. A token of those roles that lacks the claim is refused rather
+        than read as "everywhere". Other roles reach families only through their
+        organisation (referrals, shelters), never by place.
+        """
         if self.role in ("admin", "auditor"):
-            return True
-        return self.region is None or self.region == region
+            return PlaceScope(everywhere=True)
+        if self.role == "supervisor" and self.region:
+            return PlaceScope(region=self.region)
+        if self.role == "social_worker" and self.region and self.districts:
+            return PlaceScope(region=self.region, districts=tuple(self.districts))
+        if self.role in ("supervisor", "social_worker"):
+            needed = "a region" if self.role == "supervisor" else "a region and districts"
+            raise ScopeMissing(f"a {self.role} token must name {needed}")
+        raise Forbidden(f"role {self.role} does not see families by place")
 
 
 class TokenVerifier:

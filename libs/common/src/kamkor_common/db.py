@@ -169,3 +169,13 @@ def make_revision(script_location: Path, message: str) -> None:
             command.upgrade(cfg, "head")
             command.revision(cfg, message=message, autogenerate=True)
         engine.dispose()
+
+
+def upsert_insert(session: AsyncSession, model: Any) -> Any:
+    """An INSERT that supports `on_conflict_do_*` on both PostgreSQL and SQLite."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(model)
+    return sqlite_insert(model)

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -67,6 +67,7 @@ def dev_token(
     *,
     organization_id: str | None = None,
     region: str | None = None,
+    districts: Sequence[str] = (),
     subject: str = "test-user",
     settings: KamkorSettings | None = None,
 ) -> str:
@@ -76,7 +77,11 @@ def dev_token(
         secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
     )
     return verifier.issue(
-        subject=subject, role=role, organization_id=organization_id, region=region
+        subject=subject,
+        role=role,
+        organization_id=organization_id,
+        region=region,
+        districts=districts,
     )
 
 

@@ -6,12 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from kamkor_common.db import UTCDateTime, utcnow
+from kamkor_common.db import UTCDateTime, upsert_insert, utcnow
 
 
 class InboxMessage(SQLModel, table=True):
@@ -29,9 +27,8 @@ async def record(
     session: AsyncSession, *, consumer_group: str, event_id: str, event_type: str
 ) -> bool:
     """Record the event in the caller's transaction; False when it was handled before."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(InboxMessage)
+        upsert_insert(session, InboxMessage)
         .values(
             consumer_group=consumer_group,
             event_id=event_id,

@@ -6,15 +6,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 
 __all__ = [
     "DISTRICTS_BY_CODE",
+    "KYRGYZSTAN_TZ",
     "REGIONS",
     "REGIONS_BY_CODE",
     "District",
     "LocalizedName",
     "Region",
+    "age_on",
     "is_valid_location",
+    "local_today",
     "region_of",
 ]
 
@@ -216,3 +220,16 @@ def region_of(district_code: str) -> str | None:
 def is_valid_location(region: str, district: str) -> bool:
     """True when the district exists and lies in the region."""
     return region in REGIONS_BY_CODE and region_of(district) == region
+
+
+KYRGYZSTAN_TZ = timezone(timedelta(hours=6), "Asia/Bishkek")
+
+
+def local_today() -> date:
+    """Today's date in Kyrgyzstan (UTC+6, no daylight saving): ages and deadlines use it."""
+    return datetime.now(KYRGYZSTAN_TZ).date()
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
