@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.db import Database
+from kamkor_common.db import Database, utcnow
 from kamkor_common.events.envelope import CloudEvent, new_event
-from kamkor_common.messaging import dlq
+from kamkor_common.messaging import dlq, inbox
 from kamkor_common.messaging.broker import EmbeddedBroker
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
+from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import kafka_headers
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.messaging.testing import read_topic
@@ -151,3 +154,39 @@ class TestReplay:
             # A second replay finds nothing new: each letter is replayed once.
             assert await dlq.replay(h.settings, h.group) == []
         assert h.consumer.dead_lettered == 1
+
+
+class TestHealth:
+    async def test_a_consumer_is_healthy_only_while_it_polls(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        async with Harness(broker, messaging_db) as h:
+            await _wait_for(lambda: h.consumer.started and h.consumer.last_poll is not None)
+            assert h.consumer.healthy(max_poll_gap_s=30)
+            assert not h.consumer.healthy(max_poll_gap_s=-1)  # a poll gap too long
+        assert not h.consumer.running
+        assert not h.consumer.healthy(max_poll_gap_s=30)
+
+
+class TestInboxRetention:
+    async def test_old_inbox_rows_are_purged_recent_ones_kept(self, messaging_db: Database) -> None:
+        group = f"retention-{uuid.uuid4().hex[:6]}"
+        async with messaging_db.sessionmaker() as session, session.begin():
+            for event_id, age_days in (("old", 40), ("recent", 1)):
+                session.add(
+                    InboxMessage(
+                        consumer_group=group,
+                        event_id=f"{group}-{event_id}",
+                        event_type="t",
+                        processed_at=utcnow() - timedelta(days=age_days),
+                    )
+                )
+        async with messaging_db.sessionmaker() as session, session.begin():
+            await inbox.purge(session, older_than=utcnow() - timedelta(days=30))
+        async with messaging_db.sessionmaker() as session:
+            left = (
+                await session.scalars(
+                    select(InboxMessage.event_id).where(InboxMessage.consumer_group == group)
+                )
+            ).all()
+        assert left == [f"{group}-recent"]

@@ -118,3 +118,34 @@ class TestOutboxRelay:
         async with messaging_db.sessionmaker() as session:
             left = set((await session.scalars(select(OutboxMessage.event_id))).all())
         assert left == {recent.event_id, unsent.event_id}
+
+    async def test_two_relays_on_one_database_keep_the_order(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        await _clear(messaging_db)
+        topic = f"test.outbox.pair.{uuid.uuid4().hex[:6]}"
+        await ensure_topics(broker.bootstrap, {topic: 1})
+        async with messaging_db.sessionmaker() as session, session.begin():
+            for n in range(300):
+                outbox.add_event(session, topic, _event("household-1", n))
+        settings = KamkorSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap)
+        relays = [
+            OutboxRelay(
+                sessionmaker=messaging_db.sessionmaker,
+                producer=Producer(settings),
+                batch_size=20,
+                poll_interval_s=0.05,
+            )
+            for _ in range(2)
+        ]
+        tasks = [asyncio.create_task(relay.run()) for relay in relays]
+        try:
+            records = await read_topic(broker.bootstrap, topic, min_records=300, timeout_s=20)
+        finally:
+            for relay in relays:
+                relay.stop()
+            await asyncio.gather(*tasks)
+            for relay in relays:
+                await relay.producer.stop()
+        numbers = [CloudEvent.from_bytes(r.value).data["n"] for r in records]
+        assert numbers == list(range(300))

@@ -31,7 +31,7 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 30}}
         if ":memory:" in url:
             kwargs["poolclass"] = StaticPool
-        engine = create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, hide_parameters=True, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,7 +41,10 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # hide_parameters: errors and logs must never carry children's names or PINs.
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -56,10 +59,6 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessionmaker = create_sessionmaker(self.engine)
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

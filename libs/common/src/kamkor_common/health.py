@@ -42,7 +42,8 @@ async def readyz(request: Request) -> JSONResponse:
         if relay.last_error:
             checks["broker_error"] = relay.last_error
         checks["consumers"] = [c.state() for c in runtime.consumers]
-        if not all(c.started for c in runtime.consumers) or not runtime.topics_ready:
+        max_gap_s = max(3 * runtime.settings.KAFKA_SESSION_TIMEOUT_MS / 1000, 30)
+        if not runtime.topics_ready or not all(c.healthy(max_gap_s) for c in runtime.consumers):
             ready = False
     body = {"status": "ready" if ready else "not_ready", "service": runtime.name, **checks}
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common import health, logs, telemetry
 from kamkor_common.auth import TokenVerifier
-from kamkor_common.db import Database, migrate
+from kamkor_common.db import Database, migrate, utcnow
 from kamkor_common.errors import install_error_handlers
+from kamkor_common.messaging import inbox
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
 from kamkor_common.messaging.outbox import OutboxRelay
 from kamkor_common.messaging.producer import Producer, ensure_topics
@@ -61,6 +62,7 @@ class ServiceRuntime:
         self.timers = [
             *timers,
             Timer("outbox-retention", 3600, self.relay.purge_sent),
+            Timer("inbox-retention", 3600, self._purge_inbox),
         ]
         self._stopping = asyncio.Event()
         self.consumers = [
@@ -82,6 +84,10 @@ class ServiceRuntime:
             self._tasks.append(
                 asyncio.create_task(self._run_timer(timer), name=f"{self.name}-{timer.name}")
             )
+
+    async def _purge_inbox(self, session: AsyncSession) -> None:
+        cutoff = utcnow() - timedelta(days=self.settings.INBOX_RETENTION_DAYS)
+        await inbox.purge(session, older_than=cutoff)
 
     async def _run_timer(self, timer: Timer) -> None:
         while not await self._sleep_or_stop(timer.interval_s):

@@ -48,6 +48,7 @@ class KamkorSettings(BaseSettings):
     OUTBOX_POLL_INTERVAL_S: float = 1.0
     OUTBOX_BATCH_SIZE: int = 100
     OUTBOX_RETENTION_DAYS: float = 7
+    INBOX_RETENTION_DAYS: float = 30
 
     OTLP_ENDPOINT: str | None = None
 

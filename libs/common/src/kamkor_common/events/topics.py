@@ -18,6 +18,3 @@ PARTITIONS: dict[str, int] = {
 def dlq_topic(consumer_group: str) -> str:
     """The dead-letter topic of a consumer group."""
     return f"dlq.{consumer_group}.v1"
-
-
-ALL_TOPICS = tuple(PARTITIONS)

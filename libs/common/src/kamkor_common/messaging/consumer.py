@@ -60,6 +60,7 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = False
         self.started = False
+        self.running = False
         self.last_poll: float | None = None
         self.handled = 0
         self.duplicates = 0
@@ -82,29 +83,48 @@ class EventConsumer:
         consumer = self._consumer
         if consumer is None:
             return
-        self.started = True
+        self.started = self.running = True
         log.info("consumer %s joined, topics %s", self.spec.group_id, list(self.spec.topics))
-        while not self._stopping:
-            try:
-                batch = await consumer.getmany(timeout_ms=500, max_records=100)
-            except KafkaError as exc:
-                log.warning("consumer %s poll failed: %s", self.spec.group_id, exc)
-                await self._sleep(0.5)
-                continue
-            self.last_poll = time.monotonic()
-            for tp, records in batch.items():
-                # One commit per partition batch: the inbox makes a redelivery after a
-                # crash harmless, and a commit per event would cost a round trip each.
-                done = None
-                for record in records:
-                    if self._stopping:
-                        break
-                    await self.process(record)
-                    done = record.offset
-                if done is not None:
-                    await self._commit(consumer, tp, done + 1)
+        try:
+            while not self._stopping:
+                await self._poll_once(consumer)
+        finally:
+            self.running = False
+
+    async def _poll_once(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            batch = await consumer.getmany(timeout_ms=500, max_records=100)
+        except KafkaError as exc:
+            log.warning("consumer %s poll failed: %s", self.spec.group_id, exc)
+            await self._sleep(0.5)
+            return
+        self.last_poll = time.monotonic()
+        for tp, records in batch.items():
+            # One commit per partition batch: the inbox makes a redelivery after a
+            # crash harmless, and a commit per event would cost a round trip each.
+            done = None
+            for record in records:
                 if self._stopping:
-                    return
+                    break
+                try:
+                    await self.process(record)
+                except Exception:
+                    # Not the event's fault (that path ends in the DLQ): keep the
+                    # partition where it is and try the same event again shortly.
+                    log.exception(
+                        "consumer %s failed on %s@%d; retrying",
+                        self.spec.group_id,
+                        tp,
+                        record.offset,
+                    )
+                    consumer.seek(tp, record.offset)
+                    await self._sleep(1.0)
+                    break
+                done = record.offset
+            if done is not None:
+                await self._commit(consumer, tp, done + 1)
+            if self._stopping:
+                return
 
     async def _start(self) -> None:
         await ensure_topics(
@@ -131,11 +151,14 @@ class EventConsumer:
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:
-            await consumer.commit({tp: offset})
+            await asyncio.wait_for(consumer.commit({tp: offset}), 10)
         except (CommitFailedError, IllegalStateError) as exc:
             # The partition moved to another member; it resumes from the last commit and
             # the inbox skips what was already handled.
             log.info("commit of %s@%d skipped after rebalance: %s", tp, offset, exc)
+        except (KafkaError, TimeoutError) as exc:
+            # A later commit covers this one; until then a restart redelivers, harmlessly.
+            log.warning("commit of %s@%d failed: %s", tp, offset, exc)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Handle one record: parse, deduplicate, run the handler, retry, or dead-letter."""
@@ -243,11 +266,18 @@ class EventConsumer:
         if consumer is not None:
             await _stop_quietly(consumer)
 
+    def healthy(self, max_poll_gap_s: float) -> bool:
+        """Joined, still running, and polled recently (a consumer can stop polling silently)."""
+        if not (self.started and self.running) or self.last_poll is None:
+            return False
+        return time.monotonic() - self.last_poll <= max_poll_gap_s
+
     def state(self) -> dict[str, object]:
         age = None if self.last_poll is None else round(time.monotonic() - self.last_poll, 1)
         return {
             "group": self.spec.group_id,
             "started": self.started,
+            "running": self.running,
             "seconds_since_poll": age,
             "handled": self.handled,
             "duplicates": self.duplicates,

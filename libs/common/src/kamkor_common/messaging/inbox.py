@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from kamkor_common.db import UTCDateTime, upsert_insert, utcnow
 
@@ -39,3 +39,11 @@ async def record(
     )
     result: Any = await session.execute(statement)
     return bool(result.rowcount)
+
+
+async def purge(session: AsyncSession, *, older_than: datetime) -> int:
+    """Forget handled events older than the cutoff: far past any redelivery window."""
+    result: Any = await session.execute(
+        delete(InboxMessage).where(col(InboxMessage.processed_at) < older_than)
+    )
+    return int(result.rowcount or 0)

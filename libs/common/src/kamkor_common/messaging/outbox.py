@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, delete, func, select
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, delete, func, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -96,6 +96,24 @@ def kafka_headers(event_type: str, event_id: str, source: str) -> list[tuple[str
     ]
 
 
+# Any constant works: each service has a database of its own.
+_RELAY_LOCK_KEY = 0x6B616D6B6F72
+
+
+async def _sole_relay(session: AsyncSession) -> bool:
+    """Let one relay per database publish at a time, so that rows go out in id order.
+
+    Several replicas each run a relay; two publishing different batches at once could
+    reorder a household's events. On SQLite the database-wide write lock serialises.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    granted = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RELAY_LOCK_KEY}
+    )
+    return bool(granted)
+
+
 class OutboxRelay:
     """Publishes outbox rows in order; woken after each commit, and polling besides."""
 
@@ -115,7 +133,6 @@ class OutboxRelay:
         self.retention = retention
         self._wake = asyncio.Event()
         self._stopping = False
-        self.published = 0
         self.last_error: str | None = None
         self._tracer = telemetry.tracer("kamkor.outbox")
         _relays.add(self)
@@ -148,6 +165,8 @@ class OutboxRelay:
     async def drain_once(self) -> int:
         """Publish the next batch of unsent rows; returns how many were sent."""
         async with self.sessionmaker() as session, session.begin():
+            if not await _sole_relay(session):
+                return 0
             rows = list(
                 (
                     await session.scalars(
@@ -155,7 +174,6 @@ class OutboxRelay:
                         .where(col(OutboxMessage.sent_at).is_(None))
                         .order_by(col(OutboxMessage.id))
                         .limit(self.batch_size)
-                        .with_for_update(skip_locked=True)
                     )
                 ).all()
             )
@@ -197,7 +215,6 @@ class OutboxRelay:
             now = utcnow()
             for row in rows:
                 row.sent_at = now
-            self.published += len(rows)
             return len(rows)
 
     async def purge_sent(self, session: AsyncSession) -> int:

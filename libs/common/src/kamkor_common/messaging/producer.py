@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer
@@ -27,7 +26,6 @@ class Producer:
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
-        self.last_success: float | None = None
         self.last_error: str | None = None
 
     async def _client(self) -> AIOKafkaProducer:
@@ -61,7 +59,6 @@ class Producer:
             self.last_error = repr(exc)
             await self.reset()
             raise
-        self.last_success = time.monotonic()
         self.last_error = None
 
     async def send(self, topic: str, key: bytes, value: bytes, headers: Headers) -> None:
