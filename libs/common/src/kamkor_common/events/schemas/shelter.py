@@ -14,6 +14,7 @@ HOLD_PLACED = "kamkor.shelter.hold.placed.v1"
 HOLD_REJECTED = "kamkor.shelter.hold.rejected.v1"
 HOLD_RELEASED = "kamkor.shelter.hold.released.v1"
 HOLD_EXPIRED = "kamkor.shelter.hold.expired.v1"
+HOLD_CONFIRMED = "kamkor.shelter.hold.confirmed.v1"
 
 
 class CategoryCapacity(BaseModel):
@@ -58,3 +59,13 @@ class HoldReleased(BaseModel):
     referral_id: str
     shelter_id: str
     reason: str
+
+
+class HoldConfirmed(BaseModel):
+    """The family arrived: the held beds are occupied now."""
+
+    hold_id: str
+    referral_id: str
+    shelter_id: str
+    category: BedCategory
+    beds: int
