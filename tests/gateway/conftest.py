@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 import uvicorn
@@ -76,6 +78,9 @@ class FakeService:
     url: str = ""
     ready: bool = True
     received: list[dict[str, Any]] = field(default_factory=list)
+    # What /openapi.json answers, and how often it was asked for.
+    openapi_status: int = 200
+    openapi_requests: int = 0
 
 
 def _seen(request: Request) -> dict[str, Any]:
@@ -92,13 +97,15 @@ def fake_service(name: str, *, delay_s: float = 0.0) -> FakeService:
     app = FastAPI(title=f"fake {name}")
     fake = FakeService(name=name, app=app)
 
-    if delay_s:
-
-        @app.middleware("http")
-        async def slow(request: Request, call_next: Any) -> Response:
-            await asyncio.sleep(delay_s)
-            response: Response = await call_next(request)
-            return response
+    @app.middleware("http")
+    async def slow_and_counted(request: Request, call_next: Any) -> Response:
+        if request.url.path == "/openapi.json":
+            fake.openapi_requests += 1
+        await asyncio.sleep(delay_s)
+        if request.url.path == "/openapi.json" and fake.openapi_status != 200:
+            return problem(fake.openapi_status, "unavailable", "no document now")
+        response: Response = await call_next(request)
+        return response
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
@@ -180,11 +187,13 @@ def dead_url() -> str:
 
 
 @contextlib.asynccontextmanager
-async def serving(fake: FakeService, sock: socket.socket | None = None) -> AsyncIterator[str]:
-    """Run a fake service with uvicorn on a free port (or the given socket)."""
+async def serving_app(
+    app: FastAPI, sock: socket.socket | None = None, *, lifespan: str = "off"
+) -> AsyncIterator[str]:
+    """Run an app with uvicorn on a free port (or the given socket); yields its URL."""
     sock = sock or free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(fake.app, log_config=None, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan=lifespan)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
 
@@ -192,13 +201,40 @@ async def serving(fake: FakeService, sock: socket.socket | None = None) -> Async
         return server.started
 
     await wait_until(started, timeout_s=10)
-    fake.url = f"http://127.0.0.1:{port}"
     try:
-        yield fake.url
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
         sock.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(fake: FakeService, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """Run a fake service with uvicorn on a free port (or the given socket)."""
+    async with serving_app(fake.app, sock) as url:
+        fake.url = url
+        yield url
+
+
+async def send_raw(
+    url: str, method: str, target: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
+    """One request whose target goes out byte for byte (httpx would resolve `..`)."""
+    parsed = httpx.URL(url)
+    async with httpcore.AsyncConnectionPool() as pool:
+        response = await pool.request(
+            method,
+            httpcore.URL(
+                scheme=b"http", host=parsed.host.encode(), port=parsed.port, target=target.encode()
+            ),
+            headers=[
+                (b"host", parsed.netloc),
+                *((k.encode(), v.encode()) for k, v in (headers or {}).items()),
+            ],
+        )
+    response_headers = {k.decode().lower(): v.decode() for k, v in response.headers}
+    return response.status, response_headers, json.loads(response.content)
 
 
 @pytest.fixture(scope="session")
@@ -258,6 +294,21 @@ def start_fake() -> Callable[..., contextlib.AbstractAsyncContextManager[FakeSer
 async def gateway(start_gateway: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A gateway in front of the four fakes."""
     async with start_gateway() as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def served_gateway(fakes: dict[str, FakeService]) -> AsyncIterator[str]:
+    """A gateway in front of the four fakes, served over real HTTP; yields its URL."""
+    settings = gateway_settings({name: fake.url for name, fake in fakes.items()})
+    async with serving_app(create_app(settings), lifespan="on") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def small_body_gateway(start_gateway: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A gateway that takes request bodies of at most 1 KiB."""
+    async with start_gateway(MAX_BODY_BYTES=1024) as client:
         yield client
 
 

@@ -108,6 +108,40 @@ class TestTokenCommand:
         assert "nobody" in err
         assert "aigul" in err
 
+    @pytest.mark.parametrize(
+        ("args", "lacking"),
+        [
+            (["--role", "social_worker"], "--region and --district"),
+            (["--role", "social_worker", "--region", "KG-J"], "--district"),
+            (["--role", "social_worker", "--district", "KG-J-09"], "--region"),
+            (["--role", "supervisor"], "--region"),
+            (["--role", "supervisor", "--district", "KG-J-09"], "--region"),
+        ],
+    )
+    def test_notes_a_token_the_services_refuse_for_want_of_a_place(self, capsys, args, lacking):
+        assert main(["token", *args]) == 0
+
+        out, err = capsys.readouterr()
+        assert f"without {lacking} is refused by the services (403 scope_missing)" in err
+        # The token is still printed: a refusal is worth seeing, too.
+        assert _verify(out.strip()).role == args[1]
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["--role", "social_worker", "--region", "KG-J", "--district", "KG-J-09"],
+            ["--role", "supervisor", "--region", "KG-J"],
+            ["--user", "aigul"],
+            ["--user", "bakyt"],
+            ["--role", "admin"],
+            ["--role", "analyst"],
+        ],
+    )
+    def test_no_place_note_when_the_token_says_enough(self, capsys, args):
+        assert main(["token", *args]) == 0
+
+        assert "scope_missing" not in capsys.readouterr().err
+
 
 class TestUsersCommand:
     def test_lists_every_dev_user(self, capsys):

@@ -66,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _missing_place(role: str, region: str | None, districts: Sequence[str]) -> str:
+    """What a token lacks to say where its holder works (see `Principal.place_scope`)."""
+    if role == "supervisor" and not region:
+        return "--region"
+    if role == "social_worker":
+        lacking = [
+            flag for flag, given in (("--region", region), ("--district", districts)) if not given
+        ]
+        return " and ".join(lacking)
+    return ""
+
+
 def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.user is not None:
         user = DEV_USERS_BY_NAME.get(args.user)
@@ -84,6 +96,13 @@ def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error("--ttl must be a positive number of seconds")
     if role in ORGANISATION_ROLES and not organization_id:
         print(f"note: a {role} token without --org reaches no organisation", file=sys.stderr)
+    missing_place = _missing_place(role, region, districts)
+    if missing_place:
+        print(
+            f"note: a {role} token without {missing_place} is refused by the services "
+            "(403 scope_missing)",
+            file=sys.stderr,
+        )
     settings = KamkorSettings()
     verifier = TokenVerifier(
         secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE

@@ -17,6 +17,10 @@ class GatewaySettings(KamkorSettings):
     UPSTREAM_TIMEOUT_S: float = 10.0
     # Probes run often and must answer before the kubelet gives up on them.
     READINESS_TIMEOUT_S: float = 3.0
+    # A service whose OpenAPI document could not be fetched is asked again after this long.
+    OPENAPI_RETRY_S: float = 10.0
+    # Larger request bodies are refused before they reach a service (or fill the memory).
+    MAX_BODY_BYTES: int = 10 * 1024 * 1024
 
     def upstream_urls(self) -> dict[str, str]:
         """The base URL of every service behind the gateway, by service name."""

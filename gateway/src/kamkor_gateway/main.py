@@ -17,6 +17,7 @@ from kamkor_gateway.apidocs.router import router as apidocs_router
 from kamkor_gateway.apidocs.service import ApiCatalog
 from kamkor_gateway.config import GatewaySettings
 from kamkor_gateway.families.router import router as families_router
+from kamkor_gateway.paths import PathGuard
 from kamkor_gateway.proxy.router import router as proxy_router
 from kamkor_gateway.upstreams import Upstreams
 
@@ -70,8 +71,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.token_verifier = TokenVerifier(
         secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
     )
-    app.state.api_catalog = ApiCatalog(app.openapi, timeout_s=settings.READINESS_TIMEOUT_S)
+    app.state.api_catalog = ApiCatalog(
+        app.openapi, timeout_s=settings.READINESS_TIMEOUT_S, retry_s=settings.OPENAPI_RETRY_S
+    )
     install_error_handlers(app)
+    app.add_middleware(PathGuard)
     app.include_router(health.router)
     app.include_router(apidocs_router)
     app.include_router(families_router)

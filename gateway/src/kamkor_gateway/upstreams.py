@@ -9,6 +9,7 @@ import httpx
 from fastapi import Depends, Request
 
 from kamkor_common.errors import KamkorError, ServiceUnavailable
+from kamkor_gateway.paths import InvalidPath
 
 SERVICES: tuple[str, ...] = ("registry", "risk", "referral", "shelter")
 
@@ -69,14 +70,20 @@ class Upstreams:
         raw_query: bytes,
         headers: Mapping[str, str],
         content: bytes,
+        within: str,
     ) -> httpx.Response:
-        """Pass one request on unchanged."""
+        """Pass one request on unchanged, provided it stays under the path `within`."""
         request = self.client.build_request(
             method,
             self.url(service, raw_path, raw_query),
             headers=dict(headers),
             content=content or None,
         )
+        # httpx resolves dot segments while building the URL: whatever got past the
+        # gateway's path check must still land under the route it matched.
+        allowed = httpx.URL(self.urls[service]).raw_path.rstrip(b"/") + within.encode()
+        if not request.url.raw_path.startswith(allowed):
+            raise InvalidPath(f"the path leaves {within}")
         return await self.send(service, request)
 
     async def get(

@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 def _schema_of(document: dict, path: str) -> dict:
     response = document["paths"][path]["get"]["responses"]["200"]
@@ -50,7 +57,7 @@ class TestOpenapi:
         self, start_gateway, start_fake, bound_socket
     ):
         shelter_url = f"http://127.0.0.1:{bound_socket.getsockname()[1]}"
-        async with start_gateway({"shelter": shelter_url}) as client:
+        async with start_gateway({"shelter": shelter_url}, OPENAPI_RETRY_S=0) as client:
             first = (await client.get("/openapi.json")).json()
             async with start_fake("shelter", sock=bound_socket) as shelter:
                 shelter.app.get("/api/v1/shelters/{shelter_id}")(_shelter)
@@ -65,6 +72,75 @@ class TestOpenapi:
         assert "/api/v1/shelters/{shelter_id}" in second["paths"]
         # Once complete, the document is kept: the shelter going away changes nothing.
         assert third == second
+
+    async def test_asks_a_missing_service_again_only_after_the_retry_time(
+        self, start_gateway, start_fake
+    ):
+        async with (
+            start_fake("shelter") as shelter,
+            start_gateway({"shelter": shelter.url}, OPENAPI_RETRY_S=1.0) as client,
+        ):
+            shelter.openapi_status = 503
+            while_down = [(await client.get("/openapi.json")).json() for _ in range(5)]
+            asked_while_down = shelter.openapi_requests
+            shelter.openapi_status = 200
+            too_soon = (await client.get("/openapi.json")).json()
+            asked_too_soon = shelter.openapi_requests
+            await asyncio.sleep(1.1)
+            later = (await client.get("/openapi.json")).json()
+
+        assert all(d["x-kamkor-unavailable-services"] == ["shelter"] for d in while_down)
+        assert asked_while_down == 1
+        assert too_soon["x-kamkor-unavailable-services"] == ["shelter"]
+        assert asked_too_soon == 1
+        assert "x-kamkor-unavailable-services" not in later
+        assert shelter.openapi_requests == 2
+
+    async def test_a_slow_service_holds_up_no_more_than_one_fetch(self, start_gateway, start_fake):
+        async with (
+            start_fake("shelter", delay_s=2.0) as shelter,
+            start_gateway(
+                {"shelter": shelter.url}, READINESS_TIMEOUT_S=0.5, OPENAPI_RETRY_S=60
+            ) as client,
+        ):
+            first_s, first = await _timed(client.get("/openapi.json"))
+            others_s, others = await _timed(
+                asyncio.gather(*(client.get("/openapi.json") for _ in range(10)))
+            )
+
+        assert first.json()["x-kamkor-unavailable-services"] == ["shelter"]
+        assert first_s < 1.5
+        assert all(r.json() == first.json() for r in others)
+        assert others_s < 0.5
+        assert shelter.openapi_requests == 1
+
+    async def test_others_get_the_document_at_once_while_one_request_fetches(
+        self, start_gateway, start_fake
+    ):
+        async with (
+            start_fake("shelter", delay_s=1.5) as shelter,
+            start_gateway(
+                {"shelter": shelter.url}, READINESS_TIMEOUT_S=0.6, OPENAPI_RETRY_S=0.2
+            ) as client,
+        ):
+            first = await client.get("/openapi.json")
+            await asyncio.sleep(0.3)
+            fetching = asyncio.create_task(_timed(client.get("/openapi.json")))
+            await asyncio.sleep(0.1)
+            meanwhile_s, meanwhile = await _timed(client.get("/openapi.json"))
+            fetching_s, _ = await fetching
+
+        assert meanwhile.json() == first.json()
+        assert meanwhile_s < 0.3
+        # Bounded by the fetch timeout although the service takes longer.
+        assert fetching_s < 1.2
+        assert shelter.openapi_requests == 2
+
+
+async def _timed(awaitable: Awaitable[T]) -> tuple[float, T]:
+    started = time.monotonic()
+    result = await awaitable
+    return time.monotonic() - started, result
 
 
 async def _shelter(shelter_id: str) -> dict:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import AsyncIterator
 
 import pytest
 
 from kamkor_common.testing import dev_token
+from tests.gateway.conftest import send_raw
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -59,7 +61,25 @@ class TestProxyRouter:
             assert seen["headers"][name] == headers[name]
         assert seen["headers"]["if-match"] == '"3"'
         assert "x-secret-internal" not in seen["headers"]
-        assert seen["headers"]["x-forwarded-for"]
+        # The in-process client's address.
+        assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+    async def test_sends_only_the_client_address_as_forwarded_for(self, gateway, auth):
+        headers = {**auth, "x-forwarded-for": "203.0.113.7, 10.0.0.1"}
+
+        response = await gateway.get("/api/v1/risk/anything", headers=headers)
+
+        assert response.json()["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+    async def test_sends_the_address_uvicorn_settled_on(self, served_gateway, auth):
+        # uvicorn trusts proxies on 127.0.0.1 by default (--forwarded-allow-ips): it takes
+        # the caller from their header, and the gateway passes on that one address.
+        headers = {**auth, "x-forwarded-for": "203.0.113.7, 127.0.0.1"}
+
+        status, _, seen = await send_raw(served_gateway, "GET", "/api/v1/risk/anything", headers)
+
+        assert status == 200
+        assert seen["headers"]["x-forwarded-for"] == "203.0.113.7"
 
     async def test_passes_back_status_problem_body_and_headers(self, gateway, auth, fakes):
         response = await gateway.post(
@@ -153,6 +173,47 @@ class TestProxyRouter:
         # A span of the gateway's own sits between the caller and the service.
         assert parent_span != caller_span
         assert flags == "01"
+
+    async def test_body_up_to_the_limit_passes(self, small_body_gateway, auth):
+        body = b"x" * 1024
+
+        response = await small_body_gateway.post("/api/v1/shelters", content=body, headers=auth)
+
+        assert response.status_code == 200
+        assert response.json()["body"].encode() == body
+
+    async def test_declared_large_body_is_413_and_never_reaches_the_service(
+        self, small_body_gateway, auth, fakes
+    ):
+        before = len(fakes["shelter"].received)
+
+        response = await small_body_gateway.post(
+            "/api/v1/shelters", content=b"x" * 1025, headers=auth
+        )
+
+        assert response.status_code == 413
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["code"] == "body_too_large"
+        assert len(fakes["shelter"].received) == before
+
+    async def test_large_body_without_length_is_counted_and_refused(
+        self, small_body_gateway, auth, fakes
+    ):
+        before = len(fakes["shelter"].received)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(4):
+                yield b"x" * 300
+
+        request = small_body_gateway.build_request(
+            "PUT", "/api/v1/shelters/s-1", content=chunks(), headers=auth
+        )
+        assert "content-length" not in request.headers
+        response = await small_body_gateway.send(request)
+
+        assert response.status_code == 413
+        assert response.json()["code"] == "body_too_large"
+        assert len(fakes["shelter"].received) == before
 
     async def test_unknown_path_is_404_problem(self, gateway, auth):
         response = await gateway.get("/api/v2/registry/regions", headers=auth)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -103,18 +104,31 @@ def merge(own: Document, services: Mapping[str, Document], *, unavailable: list[
 
 
 class ApiCatalog:
-    """The services' documents, fetched on first use and kept; a missing one is asked again."""
+    """The services' documents, fetched on first use and kept.
 
-    def __init__(self, own: Callable[[], Document], *, timeout_s: float) -> None:
+    A service that gave no document is asked again at most every `retry_s` seconds.
+    Only one request at a time fetches; while it does, the others get the document as
+    it stands, or (before there is one) wait for that single fetch, which is bounded
+    by `timeout_s`.
+    """
+
+    def __init__(self, own: Callable[[], Document], *, timeout_s: float, retry_s: float) -> None:
         self._own = own
         self._timeout_s = timeout_s
+        self._retry_s = retry_s
         self._documents: dict[str, Document] = {}
+        self._next_attempt: dict[str, float] = {}
         self._merged: Document | None = None
         self._lock = asyncio.Lock()
 
     async def _fetch(self, upstreams: Upstreams, service: str) -> Document | None:
         try:
-            response = await upstreams.get(service, "/openapi.json", timeout_s=self._timeout_s)
+            # httpx's timeout bounds each read, not the whole answer: bound that as well.
+            async with asyncio.timeout(self._timeout_s):
+                response = await upstreams.get(service, "/openapi.json", timeout_s=self._timeout_s)
+        except TimeoutError:
+            log.warning("no OpenAPI document from %s: no answer in time", service)
+            return None
         except KamkorError as exc:
             log.warning("no OpenAPI document from %s: %s", service, exc.detail)
             return None
@@ -128,15 +142,30 @@ class ApiCatalog:
             return None
         return document if isinstance(document, dict) else None
 
+    def _due(self) -> list[str]:
+        """The services without a document whose time to be asked again has come."""
+        now = time.monotonic()
+        return [
+            name
+            for name in SERVICES
+            if name not in self._documents and self._next_attempt.get(name, 0.0) <= now
+        ]
+
     async def document(self, upstreams: Upstreams) -> Document:
-        """The merged document; services that are down are left out and asked next time."""
+        """The merged document; services that are down are left out and asked later."""
+        if self._merged is not None and (self._lock.locked() or not self._due()):
+            return self._merged
         async with self._lock:
-            missing = [name for name in SERVICES if name not in self._documents]
-            if self._merged is not None and not missing:
+            # Whoever held the lock before may have asked these services just now.
+            due = self._due()
+            if self._merged is not None and not due:
                 return self._merged
-            fetched = await asyncio.gather(*(self._fetch(upstreams, name) for name in missing))
-            for name, document in zip(missing, fetched, strict=True):
-                if document is not None:
+            fetched = await asyncio.gather(*(self._fetch(upstreams, name) for name in due))
+            retry_at = time.monotonic() + self._retry_s
+            for name, document in zip(due, fetched, strict=True):
+                if document is None:
+                    self._next_attempt[name] = retry_at
+                else:
                     self._documents[name] = document
             ordered = {name: self._documents[name] for name in SERVICES if name in self._documents}
             unavailable = [name for name in SERVICES if name not in self._documents]

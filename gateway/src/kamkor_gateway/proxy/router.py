@@ -26,10 +26,16 @@ ROUTES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _proxy_to(name: str) -> Callable[..., Awaitable[Response]]:
+def _proxy_to(name: str, within: str) -> Callable[..., Awaitable[Response]]:
     async def proxy(request: Request, _: CurrentPrincipal, upstreams: UpstreamsDep) -> Response:
         # The token is checked here so that junk never reaches a service; it verifies again.
-        return await service.forward(upstreams=upstreams, service=name, request=request)
+        return await service.forward(
+            upstreams=upstreams,
+            service=name,
+            within=within,
+            request=request,
+            max_body_bytes=request.app.state.settings.MAX_BODY_BYTES,
+        )
 
     proxy.__name__ = f"proxy_{name}"
     return proxy
@@ -38,4 +44,8 @@ def _proxy_to(name: str) -> Callable[..., Awaitable[Response]]:
 router = APIRouter()
 for _path, _service in ROUTES:
     # The services' own documents describe these paths; the merged document shows them.
-    router.add_api_route(_path, _proxy_to(_service), methods=METHODS, include_in_schema=False)
+    # A call must stay under the fixed part of its route, e.g. `/api/v1/risk/`.
+    _within = _path.split("{", 1)[0]
+    router.add_api_route(
+        _path, _proxy_to(_service, _within), methods=METHODS, include_in_schema=False
+    )

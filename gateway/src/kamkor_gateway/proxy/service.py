@@ -5,7 +5,13 @@ from __future__ import annotations
 import httpx
 from fastapi import Request, Response
 
+from kamkor_common.errors import KamkorError
 from kamkor_gateway.upstreams import Upstreams
+
+
+class BodyTooLarge(KamkorError):
+    status, code, title = 413, "body_too_large", "Request body too large"
+
 
 # The trace context is not copied from the caller: the httpx instrumentation injects the
 # gateway's own client span, which continues the caller's trace.
@@ -45,10 +51,27 @@ def request_headers(request: Request) -> dict[str, str]:
         if (value := request.headers.get(name)) is not None
     }
     if request.client is not None:
-        earlier = request.headers.get("x-forwarded-for")
-        client = request.client.host
-        headers["x-forwarded-for"] = f"{earlier}, {client}" if earlier else client
+        # The caller's own X-Forwarded-For is not to be believed; the server in front of
+        # the gateway (uvicorn --forwarded-allow-ips) already put trusted proxies' word
+        # into the client address.
+        headers["x-forwarded-for"] = request.client.host
     return headers
+
+
+async def read_body(request: Request, *, max_bytes: int) -> bytes:
+    """The request body, refused once it is larger than `max_bytes`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(f"the request body is larger than {max_bytes} bytes")
+    # Counted as it arrives too: a chunked body declares no length, and a length may lie.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise BodyTooLarge(f"the request body is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def response_headers(upstream: httpx.Response, *, base_url: str) -> dict[str, str]:
@@ -65,8 +88,13 @@ def response_headers(upstream: httpx.Response, *, base_url: str) -> dict[str, st
     return headers
 
 
-async def forward(*, upstreams: Upstreams, service: str, request: Request) -> Response:
-    """Send the call to `service` as it came and answer with what the service said."""
+async def forward(
+    *, upstreams: Upstreams, service: str, within: str, request: Request, max_body_bytes: int
+) -> Response:
+    """Send the call to `service` as it came and answer with what the service said.
+
+    The path must stay under `within`, the fixed part of the route that matched.
+    """
     raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
     upstream = await upstreams.forward(
         service,
@@ -74,7 +102,8 @@ async def forward(*, upstreams: Upstreams, service: str, request: Request) -> Re
         raw_path=raw_path,
         raw_query=request.scope.get("query_string", b""),
         headers=request_headers(request),
-        content=await request.body(),
+        content=await read_body(request, max_bytes=max_body_bytes),
+        within=within,
     )
     return Response(
         content=upstream.content,
