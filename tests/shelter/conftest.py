@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -28,9 +28,16 @@ from kamkor_shelter.shelters import service as shelters_service
 from kamkor_shelter.shelters.schemas import ShelterCreate
 
 
-def auth(role: str, organization_id: str | None = None) -> dict[str, str]:
-    """Headers carrying a dev token of the role (and organisation)."""
-    return {"Authorization": f"Bearer {dev_token(role, organization_id=organization_id)}"}
+def auth(
+    role: str,
+    organization_id: str | None = None,
+    *,
+    region: str | None = None,
+    districts: Sequence[str] = (),
+) -> dict[str, str]:
+    """Headers carrying a dev token of the role (and organisation, or place)."""
+    token = dev_token(role, organization_id=organization_id, region=region, districts=districts)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

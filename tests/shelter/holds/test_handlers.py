@@ -143,3 +143,94 @@ class TestReferralConsumer:
             return (await shelter.category(shelter_id, "woman"))["available"] == 2
 
         await wait_until(freed)
+
+    async def test_fewer_than_one_bed_is_answered_not_dead_lettered(
+        self, shelter, referrals, capacity_events
+    ):
+        shelter_id = await shelter.create_shelter({"family": 3})
+        request = _request(shelter_id).model_copy(update={"beds": 0})
+
+        sent = await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+
+        [rejected] = await capacity_events.wait_for(
+            HOLD_REJECTED, lambda e: e.data["referral_id"] == request.referral_id
+        )
+        assert (rejected.data["reason"], rejected.causationid) == ("invalid_request", sent.id)
+        assert await shelter.holds(shelter_id) == []
+
+    async def test_a_request_elsewhere_while_holding_a_bed_is_rejected(
+        self, shelter, referrals, capacity_events
+    ):
+        first_shelter = await shelter.create_shelter({"family": 3})
+        second_shelter = await shelter.create_shelter({"family": 3})
+        first = _request(first_shelter)
+        second = _request(second_shelter, referral_id=first.referral_id)
+        await referrals.publish(BED_HOLD_REQUESTED, first, referral_id=first.referral_id)
+
+        sent = await referrals.publish(BED_HOLD_REQUESTED, second, referral_id=first.referral_id)
+
+        [rejected] = await capacity_events.wait_for(
+            HOLD_REJECTED, lambda e: e.causationid == sent.id
+        )
+        assert (rejected.data["shelter_id"], rejected.data["reason"]) == (
+            second_shelter,
+            "held_elsewhere",
+        )
+        assert rejected.partitionkey == second_shelter
+        placed = capacity_events.find(
+            HOLD_PLACED, lambda e: e.data["referral_id"] == first.referral_id
+        )
+        assert [e.data["shelter_id"] for e in placed] == [first_shelter]
+        assert await shelter.holds(second_shelter) == []
+
+    async def test_a_release_naming_another_shelter_publishes_nothing(
+        self, shelter, referrals, capacity_events
+    ):
+        shelter_id = await shelter.create_shelter({"woman": 2})
+        request = _request(shelter_id, "woman")
+        await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        await capacity_events.wait_for(
+            HOLD_PLACED, lambda e: e.data["referral_id"] == request.referral_id
+        )
+
+        elsewhere = BedHoldReleaseRequested(
+            referral_id=request.referral_id, shelter_id=str(uuid.uuid4()), reason="cancelled"
+        )
+        ignored = await referrals.publish(
+            BED_HOLD_RELEASE_REQUESTED, elsewhere, referral_id=request.referral_id
+        )
+        # The same key keeps the order: once this one is answered, the first was handled.
+        here = elsewhere.model_copy(update={"shelter_id": shelter_id})
+        await referrals.publish(BED_HOLD_RELEASE_REQUESTED, here, referral_id=request.referral_id)
+
+        [released] = await capacity_events.wait_for(
+            HOLD_RELEASED, lambda e: e.data["referral_id"] == request.referral_id
+        )
+        assert released.data["shelter_id"] == shelter_id
+        assert capacity_events.find(CAPACITY_CHANGED, lambda e: e.causationid == ignored.id) == []
+
+    async def test_a_release_gives_a_code_not_the_partners_words(
+        self, shelter, referrals, capacity_events
+    ):
+        shelter_id = await shelter.create_shelter({"child": 2})
+        request = _request(shelter_id, "child")
+        await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        await capacity_events.wait_for(
+            HOLD_PLACED, lambda e: e.data["referral_id"] == request.referral_id
+        )
+
+        release = BedHoldReleaseRequested(
+            referral_id=request.referral_id,
+            shelter_id=shelter_id,
+            reason="the partner rejected the referral: no room for the grandmother",
+        )
+        await referrals.publish(
+            BED_HOLD_RELEASE_REQUESTED, release, referral_id=request.referral_id
+        )
+
+        [released] = await capacity_events.wait_for(
+            HOLD_RELEASED, lambda e: e.data["referral_id"] == request.referral_id
+        )
+        assert released.data["reason"] == "released"
+        [hold] = await shelter.holds(shelter_id)
+        assert (hold["status"], hold["reason"]) == ("released", "released")

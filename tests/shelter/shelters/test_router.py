@@ -183,3 +183,15 @@ class TestUpdateCategory:
             f"{url}/penthouse", json={"total": 1}, headers=shelter.auth("admin")
         )
         assert (negative.status_code, unknown.status_code) == (422, 422)
+
+    async def test_a_count_set_to_null_is_422_and_changes_nothing(self, shelter):
+        shelter_id = await shelter.create_shelter({"family": 2})
+        for field in ("total", "out_of_service", "occupied"):
+            response = await shelter.client.put(
+                f"/api/v1/shelters/{shelter_id}/categories/family",
+                json={field: None},
+                headers=shelter.auth("admin"),
+            )
+            assert response.status_code == 422, field
+        family = await shelter.category(shelter_id, "family")
+        assert (family["total"], family["out_of_service"], family["occupied"]) == (2, 0, 0)

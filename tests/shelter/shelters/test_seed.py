@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from kamkor_common.events.schemas.shelter import CAPACITY_CHANGED, CapacityChanged
 from kamkor_common.reference.partners import SHELTERS
@@ -29,7 +30,7 @@ class TestSeed:
 
     async def test_seeding_again_adds_nothing(self, shelter):
         ids = [reference.id for reference in SHELTERS]
-        count = select(func.count()).select_from(Shelter).where(Shelter.id.in_(ids))  # type: ignore[attr-defined]
+        count = select(func.count()).select_from(Shelter).where(col(Shelter.id).in_(ids))
         await seed(shelter.database)
         async with shelter.database.sessionmaker() as session:
             assert await session.scalar(count) == len(SHELTERS)

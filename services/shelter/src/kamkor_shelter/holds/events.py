@@ -8,11 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.events.schemas.referral import BedHoldRequested
 from kamkor_common.events.schemas.shelter import (
+    HOLD_CONFIRMED,
     HOLD_EXPIRED,
     HOLD_PLACED,
     HOLD_REJECTED,
     HOLD_RELEASED,
     SOURCE,
+    HoldConfirmed,
     HoldPlaced,
     HoldRejected,
     HoldReleased,
@@ -78,7 +80,7 @@ def stage_hold_rejected(
 def stage_hold_released(
     session: AsyncSession, hold: BedHold, *, cause: CloudEvent | None = None
 ) -> CloudEvent:
-    """A released or expired hold: either way the bed is free again."""
+    """A released or expired hold: either way the bed is free again; the reason is a code."""
     data = HoldReleased(
         hold_id=hold.id,
         referral_id=hold.referral_id,
@@ -87,3 +89,15 @@ def stage_hold_released(
     )
     event_type = HOLD_EXPIRED if hold.status == "expired" else HOLD_RELEASED
     return _stage(session, type=event_type, shelter_id=hold.shelter_id, data=data, cause=cause)
+
+
+def stage_hold_confirmed(session: AsyncSession, hold: BedHold) -> CloudEvent:
+    """Stage the news that the family arrived: the held beds are occupied now."""
+    data = HoldConfirmed(
+        hold_id=hold.id,
+        referral_id=hold.referral_id,
+        shelter_id=hold.shelter_id,
+        category=hold.category,
+        beds=hold.beds,
+    )
+    return _stage(session, type=HOLD_CONFIRMED, shelter_id=hold.shelter_id, data=data, cause=None)

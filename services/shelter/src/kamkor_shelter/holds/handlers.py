@@ -14,7 +14,7 @@ from kamkor_common.events.schemas.referral import (
     BedHoldRequested,
 )
 from kamkor_common.events.topics import REFERRAL_REFERRALS
-from kamkor_common.messaging.consumer import ConsumerSpec, PermanentError
+from kamkor_common.messaging.consumer import ConsumerSpec
 from kamkor_shelter.config import ShelterSettings
 from kamkor_shelter.holds import service
 
@@ -27,8 +27,6 @@ def referral_consumer(settings: ShelterSettings) -> ConsumerSpec:
 
     async def on_hold_requested(*, session: AsyncSession, event: CloudEvent) -> None:
         request = BedHoldRequested.model_validate(event.data)
-        if request.beds < 1:
-            raise PermanentError(f"a hold needs at least one bed, not {request.beds}")
         await service.request_hold(session=session, request=request, ttl=ttl, cause=event)
 
     async def on_release_requested(*, session: AsyncSession, event: CloudEvent) -> None:

@@ -1,11 +1,11 @@
-"""The table of bed holds: one per referral."""
+"""The table of bed holds: a referral's history of holds, at most one of them live."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import CheckConstraint, Column, Index
+from sqlalchemy import CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from kamkor_common.db import UTCDateTime, utcnow
@@ -14,6 +14,9 @@ HoldStatus = Literal["held", "confirmed", "released", "expired"]
 # Only a hold that still waits for the family takes a bed from availability; a confirmed
 # one has turned into an occupied bed that the staff count.
 ACTIVE = "held"
+# A hold in one of these states answers its referral with a bed; a referral has at most one.
+LIVE = ("held", "confirmed")
+_LIVE_SQL = text("status IN ('held', 'confirmed')")
 
 
 class BedHold(SQLModel, table=True):
@@ -23,6 +26,14 @@ class BedHold(SQLModel, table=True):
     __table_args__ = (
         Index("ix_bed_holds_shelter_category_status", "shelter_id", "category", "status"),
         Index("ix_bed_holds_status_expires_at", "status", "expires_at"),
+        # Ended holds stay as history; only a live one is unique per referral.
+        Index(
+            "ux_bed_holds_referral_live",
+            "referral_id",
+            unique=True,
+            postgresql_where=_LIVE_SQL,
+            sqlite_where=_LIVE_SQL,
+        ),
         CheckConstraint("beds > 0", name="ck_bed_holds_beds_positive"),
         CheckConstraint(
             "status IN ('held', 'confirmed', 'released', 'expired')",
@@ -31,7 +42,7 @@ class BedHold(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, max_length=36)
-    referral_id: str = Field(max_length=36, unique=True)
+    referral_id: str = Field(max_length=36)
     shelter_id: str = Field(foreign_key="shelters.id", max_length=36)
     category: str = Field(max_length=20)
     beds: int = 1

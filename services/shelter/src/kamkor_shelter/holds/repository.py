@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from kamkor_shelter.holds.models import ACTIVE, BedHold
+from kamkor_shelter.holds.models import ACTIVE, LIVE, BedHold
 
 
 async def held_beds(
@@ -27,14 +27,36 @@ async def held_beds(
     return {(shelter_id, category): int(beds or 0) for shelter_id, category, beds in rows.all()}
 
 
-async def get_by_referral(
-    session: AsyncSession, referral_id: str, *, for_update: bool = False
-) -> BedHold | None:
-    """The referral's hold (whatever its status), optionally locked."""
-    query = select(BedHold).where(col(BedHold.referral_id) == referral_id)
+async def get(session: AsyncSession, hold_id: str, *, for_update: bool = False) -> BedHold | None:
+    """The hold with this id, optionally locked."""
+    query = select(BedHold).where(col(BedHold.id) == hold_id)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(query)).one_or_none()
+
+
+async def live_of_referral(session: AsyncSession, referral_id: str) -> BedHold | None:
+    """The referral's live (held or confirmed) hold at whichever shelter, or None."""
+    rows = await session.scalars(
+        select(BedHold)
+        .where(col(BedHold.referral_id) == referral_id)
+        .where(col(BedHold.status).in_(LIVE))
+        .execution_options(populate_existing=True)
+    )
+    return rows.one_or_none()
+
+
+async def active_at(session: AsyncSession, *, referral_id: str, shelter_id: str) -> BedHold | None:
+    """The referral's active hold at this shelter, locked; None when it has none there."""
+    rows = await session.scalars(
+        select(BedHold)
+        .where(col(BedHold.referral_id) == referral_id)
+        .where(col(BedHold.shelter_id) == shelter_id)
+        .where(col(BedHold.status) == ACTIVE)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return rows.one_or_none()
 
 
 async def list_page(
@@ -51,14 +73,30 @@ async def list_page(
     return list(rows.all()), int(total or 0)
 
 
-async def due_for_expiry(session: AsyncSession, now: datetime) -> list[BedHold]:
-    """Active holds whose time is up, locked; rows another worker holds are left to it."""
+async def shelters_with_due_holds(session: AsyncSession, now: datetime) -> list[str]:
+    """Ids of the shelters that have active holds whose time is up (read without locks)."""
     rows = await session.scalars(
-        select(BedHold)
+        select(col(BedHold.shelter_id))
         .where(col(BedHold.status) == ACTIVE)
         .where(col(BedHold.expires_at) <= now)
-        .order_by(col(BedHold.expires_at))
-        .with_for_update(skip_locked=True)
+        .distinct()
+    )
+    return list(rows.all())
+
+
+async def due_for_expiry(
+    session: AsyncSession, now: datetime, *, shelter_ids: Sequence[str]
+) -> list[BedHold]:
+    """Active holds of these shelters whose time is up, locked, soonest due first."""
+    if not shelter_ids:
+        return []
+    rows = await session.scalars(
+        select(BedHold)
+        .where(col(BedHold.shelter_id).in_(shelter_ids))
+        .where(col(BedHold.status) == ACTIVE)
+        .where(col(BedHold.expires_at) <= now)
+        .order_by(col(BedHold.expires_at), col(BedHold.id))
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     return list(rows.all())
@@ -67,9 +105,3 @@ async def due_for_expiry(session: AsyncSession, now: datetime) -> list[BedHold]:
 def add(session: AsyncSession, hold: BedHold) -> None:
     """Stage a new hold in the session."""
     session.add(hold)
-
-
-async def delete(session: AsyncSession, hold: BedHold) -> None:
-    """Remove a hold now, so that its referral id is free for a new one."""
-    await session.delete(hold)
-    await session.flush()

@@ -49,15 +49,43 @@ async def categories_of(session: AsyncSession, shelter_ids: Sequence[str]) -> li
     return list(rows.all())
 
 
-async def lock_category(
-    session: AsyncSession, *, shelter_id: str, category: str
-) -> ShelterCategory | None:
-    """Read a category row and keep it locked until the transaction ends.
+async def lock_shelter(session: AsyncSession, shelter_id: str) -> Shelter | None:
+    """Read a shelter row and keep it locked until the transaction ends.
 
     PostgreSQL locks the row (`SELECT ... FOR UPDATE`). SQLite has no row locks and its
     driver opens a transaction only at the first write, so a no-op update comes first:
     it takes the database's write lock, which serialises every writer behind us.
     """
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(
+            update(Shelter)
+            .where(col(Shelter.id) == shelter_id)
+            .values(id=Shelter.id)
+            .execution_options(synchronize_session=False)
+        )
+    row = await session.scalars(
+        select(Shelter)
+        .where(col(Shelter.id) == shelter_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return row.one_or_none()
+
+
+async def lock_shelters(session: AsyncSession, shelter_ids: Sequence[str]) -> list[Shelter]:
+    """Lock several shelters, always in id order so that two lockers cannot deadlock."""
+    locked = []
+    for shelter_id in sorted(set(shelter_ids)):
+        shelter = await lock_shelter(session, shelter_id)
+        if shelter is not None:
+            locked.append(shelter)
+    return locked
+
+
+async def lock_category(
+    session: AsyncSession, *, shelter_id: str, category: str
+) -> ShelterCategory | None:
+    """Read a category row and keep it locked until the transaction ends (as `lock_shelter`)."""
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(
             update(ShelterCategory)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kamkor_common.events.schemas.referral import BedCategory
 from kamkor_common.pagination import Page
@@ -69,3 +69,11 @@ class CategoryUpdate(BaseModel):
     total: int | None = Field(default=None, ge=0)
     out_of_service: int | None = Field(default=None, ge=0)
     occupied: int | None = Field(default=None, ge=0)
+
+    @field_validator("total", "out_of_service", "occupied", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # None only stands for "left out"; a count sent as null has no meaning to apply.
+        if value is None:
+            raise ValueError("a count may be left out but not set to null")
+        return value

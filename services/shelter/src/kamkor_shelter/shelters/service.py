@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.auth import Principal
@@ -127,10 +126,33 @@ async def list_shelters(
     )
 
 
+async def lock(*, session: AsyncSession, shelter_id: str) -> Shelter | None:
+    """Lock the shelter until the transaction ends; None when there is no such shelter.
+
+    Every change that stages a snapshot takes this lock first: changes to one shelter then
+    run one after the other, so the newest snapshot always sees every change before it,
+    whichever category each touched.
+    """
+    return await repository.lock_shelter(session, shelter_id)
+
+
+async def lock_or_404(*, session: AsyncSession, shelter_id: str) -> Shelter:
+    """Lock the shelter as `lock` does, or raise ShelterNotFound."""
+    shelter = await repository.lock_shelter(session, shelter_id)
+    if shelter is None:
+        raise ShelterNotFound(f"no shelter {shelter_id}")
+    return shelter
+
+
+async def lock_many(*, session: AsyncSession, shelter_ids: Sequence[str]) -> list[Shelter]:
+    """Lock several shelters as `lock` does, in an order that cannot deadlock."""
+    return await repository.lock_shelters(session, shelter_ids)
+
+
 async def lock_category(
     *, session: AsyncSession, shelter_id: str, category: str
 ) -> ShelterCategory | None:
-    """Lock a category until the transaction ends, so that its free beds cannot change."""
+    """Lock a category until the transaction ends, so that its counts cannot change."""
     return await repository.lock_category(session, shelter_id=shelter_id, category=category)
 
 
@@ -143,7 +165,7 @@ async def free_beds_locked(*, session: AsyncSession, category: ShelterCategory) 
 async def stage_snapshot(
     *, session: AsyncSession, shelter: Shelter, cause: CloudEvent | None = None
 ) -> CapacityChanged:
-    """Stage a full capacity snapshot of the shelter as it stands in this transaction."""
+    """Stage a full capacity snapshot of the shelter; the caller holds the shelter's lock."""
     await session.flush()
     categories = await _categories(session, [shelter.id])
     snapshot = CapacityChanged(
@@ -181,7 +203,20 @@ async def create_shelter(*, session: AsyncSession, shelter_in: ShelterCreate) ->
     return shelter
 
 
-def _ensure_operator(principal: Principal, shelter: Shelter) -> None:
+async def occupy(
+    *, session: AsyncSession, shelter_id: str, category: str, beds: int
+) -> ShelterCategory:
+    """Count arrived beds as occupied; the caller holds the shelter's lock."""
+    row = await repository.lock_category(session, shelter_id=shelter_id, category=category)
+    if row is None:
+        # Holds are only placed in a category the shelter has; it is never deleted.
+        raise CapacityConflict(f"shelter {shelter_id} has no {category} beds")
+    row.occupied += beds
+    return row
+
+
+def ensure_operator(principal: Principal, shelter: Shelter) -> None:
+    """Admins, or the staff of the organisation that runs the shelter; else 403."""
     if principal.role == "admin":
         return
     if principal.organization_id is None or principal.organization_id != shelter.organization_id:
@@ -198,23 +233,17 @@ async def update_category(
 ) -> CategoryRead:
     """Set a category's counts (creating it if new) and publish the shelter's snapshot.
 
-    The category stays locked while the holds are counted, so a hold placed at the same
+    The shelter stays locked while the holds are counted, so a hold placed at the same
     moment cannot slip in between and leave the shelter overbooked.
     """
-    shelter = await get_or_404(session=session, shelter_id=shelter_id)
-    _ensure_operator(principal, shelter)
+    shelter = await lock_or_404(session=session, shelter_id=shelter_id)
+    ensure_operator(principal, shelter)
     row = await repository.lock_category(session, shelter_id=shelter_id, category=category)
     if row is None:
-        # A category offered for the first time; should another request create it at the
-        # same moment, its row wins and is locked below like any other.
-        try:
-            async with session.begin_nested():
-                repository.add(session, ShelterCategory(shelter_id=shelter_id, category=category))
-        except IntegrityError:
-            pass
-        row = await repository.lock_category(session, shelter_id=shelter_id, category=category)
-        if row is None:
-            raise CapacityConflict(f"{category} changed concurrently; try again")
+        # A category offered for the first time; nobody else can create it meanwhile, as
+        # every writer of this shelter waits for its lock.
+        row = ShelterCategory(shelter_id=shelter_id, category=category)
+        repository.add(session, row)
     for field, value in counts_in.model_dump(exclude_unset=True).items():
         setattr(row, field, value)
     held = await holds_repository.held_beds(session, [shelter_id])
