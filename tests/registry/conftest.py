@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -35,10 +35,13 @@ async def registry_client(
 
 @pytest.fixture(scope="session")
 def auth() -> Auth:
-    """Authorization headers for a role, optionally bound to a region."""
+    """Authorization headers for a role, optionally bound to a region and districts."""
 
-    def _auth(role: str, *, region: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {dev_token(role, region=region)}"}
+    def _auth(
+        role: str, *, region: str | None = None, districts: Sequence[str] = ()
+    ) -> dict[str, str]:
+        token = dev_token(role, region=region, districts=districts)
+        return {"Authorization": f"Bearer {token}"}
 
     return _auth
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,8 +33,23 @@ from kamkor_risk.main import create_app
 JALAL_ABAD = ("KG-J", "KG-J-01")
 
 
-def auth(role: str = "social_worker", **claims: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {dev_token(role, **claims)}"}
+def auth(
+    role: str = "social_worker",
+    *,
+    region: str | None = JALAL_ABAD[0],
+    districts: Sequence[str] = (JALAL_ABAD[1],),
+    **claims: Any,
+) -> dict[str, str]:
+    """A bearer header; unless told otherwise, for a worker of the Jalal-Abad test district."""
+    token = dev_token(role, region=region, districts=districts, **claims)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass(frozen=True)
+class RegistryCall:
+    authorization: str
+    traceparent: str | None
+    client_port: int | None
 
 
 @dataclass
@@ -43,7 +58,7 @@ class FakeRegistry:
 
     url: str
     households: dict[str, dict[str, Any]] = field(default_factory=dict)
-    authorizations: list[str] = field(default_factory=list)
+    calls: list[RegistryCall] = field(default_factory=list)
 
 
 def _registry_app(registry: FakeRegistry) -> FastAPI:
@@ -51,7 +66,13 @@ def _registry_app(registry: FakeRegistry) -> FastAPI:
 
     @app.get("/api/v1/registry/households/{household_id}")
     async def get_household(household_id: str, request: Request) -> JSONResponse:
-        registry.authorizations.append(request.headers.get("authorization", ""))
+        registry.calls.append(
+            RegistryCall(
+                authorization=request.headers.get("authorization", ""),
+                traceparent=request.headers.get("traceparent"),
+                client_port=request.client.port if request.client else None,
+            )
+        )
         record = registry.households.get(household_id)
         if record is None:
             return JSONResponse({"code": "household_not_found"}, status_code=404)

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kamkor_registry.households.service import today
+from kamkor_common.reference.regions import local_today as today
+from kamkor_registry.households import service
 
 Auth = Callable[..., dict[str, str]]
 NewHousehold = Callable[..., dict[str, Any]]
@@ -41,7 +42,8 @@ def _child(birth_date: date, **extra: Any) -> dict[str, Any]:
 async def _create(
     client: httpx.AsyncClient, auth: Auth, body: dict[str, Any], role: str = "social_worker"
 ) -> dict[str, Any]:
-    response = await client.post(URL, json=body, headers=auth(role, region=body["region"]))
+    headers = auth(role, region=body["region"], districts=[body["district"]])
+    response = await client.post(URL, json=body, headers=headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -58,7 +60,7 @@ class TestCreateHousehold:
         body["members"][1].pop("pin")
 
         response = await registry_client.post(
-            URL, json=body, headers=auth("social_worker", region="KG-J")
+            URL, json=body, headers=auth("social_worker", region="KG-J", districts=["KG-J-06"])
         )
 
         assert response.status_code == 201, response.text
@@ -239,7 +241,14 @@ class TestCreateHousehold:
         auth: Auth,
         new_household: NewHousehold,
         pin_for: PinFor,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
+        # Without the pre-check both inserts reach the unique index, as when two requests
+        # pass the check at the same moment: the loser must still answer 409, not 500.
+        async def _no_pre_check(*_: Any) -> None:
+            return None
+
+        monkeypatch.setattr(service, "_check_pins_unused", _no_pre_check)
         pin = pin_for(date(2016, 4, 12), first_digit="1")
         bodies = [new_household(), new_household()]
         for body in bodies:
@@ -277,10 +286,64 @@ class TestCreateHousehold:
         role: str,
     ) -> None:
         response = await registry_client.post(
-            URL, json=new_household(), headers=auth(role, region="KG-C")
+            URL, json=new_household(), headers=auth(role, region="KG-C", districts=["KG-C-01"])
         )
 
         _problem(response, 403, "region_not_allowed")
+
+    async def test_a_social_worker_registers_only_in_their_districts(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        worker = auth("social_worker", region="KG-J", districts=["KG-J-01", "KG-J-02"])
+
+        elsewhere = await registry_client.post(URL, json=new_household(), headers=worker)
+        own = await registry_client.post(
+            URL, json=new_household(district="KG-J-02"), headers=worker
+        )
+
+        assert "KG-J-06" in _problem(elsewhere, 403, "region_not_allowed")["detail"]
+        assert own.status_code == 201, own.text
+
+    async def test_a_supervisor_may_register_in_any_district_of_their_region(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        response = await registry_client.post(
+            URL, json=new_household(district="KG-J-11"), headers=auth("supervisor", region="KG-J")
+        )
+
+        assert response.status_code == 201, response.text
+
+    @pytest.mark.parametrize(
+        "claims",
+        [
+            {"role": "social_worker", "region": "KG-J"},
+            {"role": "social_worker", "districts": ["KG-J-06"]},
+            {"role": "social_worker"},
+            {"role": "supervisor"},
+            {"role": "supervisor", "districts": ["KG-J-06"]},
+        ],
+        ids=[
+            "worker-no-districts",
+            "worker-no-region",
+            "worker-bare",
+            "supervisor-bare",
+            "supervisor-no-region",
+        ],
+    )
+    async def test_a_token_that_does_not_say_where_is_refused(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        claims: dict[str, Any],
+    ) -> None:
+        headers = auth(**claims)
+
+        created = await registry_client.post(URL, json=new_household(), headers=headers)
+        listed = await registry_client.get(URL, headers=headers)
+
+        _problem(created, 403, "scope_missing")
+        _problem(listed, 403, "scope_missing")
 
     async def test_an_admin_registers_in_any_region(
         self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
@@ -308,13 +371,46 @@ class TestGetHousehold:
         created = await _create(registry_client, auth, new_household())
         url = f"{URL}/{created['id']}"
 
-        elsewhere = await registry_client.get(url, headers=auth("social_worker", region="KG-N"))
-        home = await registry_client.get(url, headers=auth("social_worker", region="KG-J"))
+        elsewhere = await registry_client.get(
+            url, headers=auth("social_worker", region="KG-N", districts=["KG-N-01"])
+        )
+        supervisor_elsewhere = await registry_client.get(
+            url, headers=auth("supervisor", region="KG-N")
+        )
+        home = await registry_client.get(
+            url, headers=auth("social_worker", region="KG-J", districts=["KG-J-06"])
+        )
+        supervisor = await registry_client.get(url, headers=auth("supervisor", region="KG-J"))
         auditor = await registry_client.get(url, headers=auth("auditor", region="KG-N"))
 
         _problem(elsewhere, 404, "household_not_found")
+        _problem(supervisor_elsewhere, 404, "household_not_found")
         assert home.status_code == 200
+        assert supervisor.status_code == 200
         assert auditor.status_code == 200
+
+    async def test_another_districts_household_looks_missing_to_a_social_worker(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        created = await _create(registry_client, auth, new_household())  # in KG-J-06
+
+        response = await registry_client.get(
+            f"{URL}/{created['id']}",
+            headers=auth("social_worker", region="KG-J", districts=["KG-J-01", "KG-J-05"]),
+        )
+
+        _problem(response, 404, "household_not_found")
+
+    async def test_a_social_worker_without_districts_is_refused(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        created = await _create(registry_client, auth, new_household())
+
+        response = await registry_client.get(
+            f"{URL}/{created['id']}", headers=auth("social_worker", region="KG-J")
+        )
+
+        _problem(response, 403, "scope_missing")
 
     @pytest.mark.parametrize("role", ["partner", "shelter_staff", "analyst"])
     async def test_other_roles_may_not_read(
@@ -354,17 +450,17 @@ class TestListHouseholds:
         assert listed == list(reversed(ids))  # newest first
         assert all(h["members"] for h in first.json()["items"])
 
-    async def test_a_region_bound_worker_sees_only_that_region(
+    async def test_a_supervisor_sees_only_their_region(
         self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
     ) -> None:
         await _create(registry_client, auth, new_household(region="KG-T", district="KG-T-01"))
         await _create(registry_client, auth, new_household(region="KG-Y", district="KG-Y-01"))
-        worker = auth("social_worker", region="KG-T")
+        supervisor = auth("supervisor", region="KG-T")
 
-        own = await registry_client.get(URL, headers=worker)
-        other = await registry_client.get(URL, params={"region": "KG-Y"}, headers=worker)
+        own = await registry_client.get(URL, params={"limit": 100}, headers=supervisor)
+        other = await registry_client.get(URL, params={"region": "KG-Y"}, headers=supervisor)
         other_district = await registry_client.get(
-            URL, params={"district": "KG-Y-01"}, headers=worker
+            URL, params={"district": "KG-Y-01"}, headers=supervisor
         )
 
         assert own.status_code == 200
@@ -372,6 +468,39 @@ class TestListHouseholds:
         assert {h["region"] for h in own.json()["items"]} == {"KG-T"}
         _problem(other, 403, "region_not_allowed")
         _problem(other_district, 403, "region_not_allowed")
+
+    async def test_a_social_worker_sees_only_their_districts(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        # Talas districts 2-4 are used by this test alone.
+        created = {
+            district: (
+                await _create(
+                    registry_client, auth, new_household(region="KG-T", district=district)
+                )
+            )["id"]
+            for district in ("KG-T-02", "KG-T-03", "KG-T-04")
+        }
+        worker = auth("social_worker", region="KG-T", districts=["KG-T-02", "KG-T-03"])
+
+        own = await registry_client.get(URL, params={"limit": 100}, headers=worker)
+        in_region = await registry_client.get(
+            URL, params={"region": "KG-T", "limit": 100}, headers=worker
+        )
+        one_district = await registry_client.get(
+            URL, params={"district": "KG-T-03"}, headers=worker
+        )
+        not_theirs = await registry_client.get(URL, params={"district": "KG-T-04"}, headers=worker)
+
+        assert own.status_code == 200, own.text
+        assert {h["id"] for h in own.json()["items"]} == {
+            created["KG-T-02"],
+            created["KG-T-03"],
+        }
+        assert own.json()["total"] == 2
+        assert in_region.json() == own.json()
+        assert [h["id"] for h in one_district.json()["items"]] == [created["KG-T-03"]]
+        _problem(not_theirs, 403, "region_not_allowed")
 
     async def test_an_unknown_district_filter_is_refused(
         self, registry_client: httpx.AsyncClient, auth: Auth

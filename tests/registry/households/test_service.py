@@ -1,11 +1,11 @@
-"""The pure rules of the households service: PINs and ages."""
+"""The pure rules of the households service: PINs."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from kamkor_registry.households.models import Person
-from kamkor_registry.households.service import age_on, pin_birth_date, pin_warnings
+from kamkor_registry.households.service import pin_birth_date, pin_warnings
 
 
 def _person(pin: str | None, birth_date: date) -> Person:
@@ -45,13 +45,3 @@ class TestPinWarnings:
         (warning,) = pin_warnings(_person("19999201612345", date(2016, 4, 12)))
 
         assert "not a date" in warning.message
-
-
-class TestAgeOn:
-    def test_counts_full_years(self) -> None:
-        assert age_on(date(2016, 4, 12), date(2026, 4, 11)) == 9
-        assert age_on(date(2016, 4, 12), date(2026, 4, 12)) == 10
-
-    def test_a_leap_day_birthday_turns_on_the_first_of_march(self) -> None:
-        assert age_on(date(2016, 2, 29), date(2026, 2, 28)) == 9
-        assert age_on(date(2016, 2, 29), date(2026, 3, 1)) == 10

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from kamkor_risk.households import service
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.households.schemas import RegistryHousehold
@@ -45,3 +47,36 @@ class TestFactsFromRegistry:
 
         assert facts.household_id == "h1"
         assert facts.children_birth_dates == [date(2018, 4, 5)]
+
+
+class TestKyrgyzstanDate:
+    """Ages and current memberships are counted on Kyrgyzstan's date (UTC+6), not UTC's."""
+
+    # 23 November in Bishkek while it is still 22 November in UTC.
+    BISHKEK_DAY = date(2026, 11, 23)
+
+    def test_children_ages_default_to_the_local_date(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(service, "local_today", lambda: self.BISHKEK_DAY)
+        household = RiskHousehold(
+            household_id="h",
+            region="KG-J",
+            district="KG-J-01",
+            language="ky",
+            children_birth_dates=["2016-11-23"],
+        )
+
+        assert service.children_ages(household) == [10]
+
+    def test_a_membership_ending_today_is_over(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(service, "local_today", lambda: self.BISHKEK_DAY)
+        record = RegistryHousehold.model_validate(
+            {
+                "id": "h2",
+                "region": "KG-J",
+                "district": "KG-J-01",
+                "language": "ky",
+                "members": [{"role": "child", "birth_date": "2018-04-05", "until": "2026-11-23"}],
+            }
+        )
+
+        assert service.facts_from_registry(record).children_birth_dates == []

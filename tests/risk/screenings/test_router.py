@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from kamkor_common.db import Database
 from kamkor_common.events.envelope import CloudEvent
@@ -16,6 +19,8 @@ from kamkor_common.events.schemas import risk as risk_events
 from kamkor_common.events.topics import RISK_FLAGS
 from kamkor_common.messaging.broker import EmbeddedBroker
 from kamkor_common.messaging.producer import Producer
+from kamkor_common.reference.regions import local_today
+from kamkor_risk.screenings.models import Screening
 from tests.risk.conftest import (
     FakeRegistry,
     auth,
@@ -43,12 +48,38 @@ async def screen(
     )
 
 
+async def count_screenings(database: Database, household_id: str) -> int:
+    async with database.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Screening)
+            .where(col(Screening.household_id) == household_id)
+        )
+    return int(count or 0)
+
+
+def late_household(region: str = "KG-GB", district: str = "KG-GB-01") -> dict[str, Any]:
+    """A registry record the risk service has not heard of through events yet."""
+    household_id = str(uuid.uuid4())
+    return {
+        "id": household_id,
+        "region": region,
+        "district": district,
+        "language": "ru",
+        "settlement": "Bishkek",
+        "members": [
+            {"role": "parent", "birth_date": "1990-01-01"},
+            {"role": "child", "birth_date": "2024-03-01"},
+        ],
+    }
+
+
 @pytest.fixture
 async def household_id(
     risk_client: httpx.AsyncClient, risk_db: Database, producer: Producer
 ) -> str:
     """A Jalal-Abad household known to the risk service through its registered event."""
-    today = date.today()
+    today = local_today()
     event = household_registered(children=[date(today.year - 12, 1, 1), date(today.year - 5, 1, 1)])
     household = await register_household(producer, risk_db, event)
     return household.household_id
@@ -87,10 +118,16 @@ class TestCreateScreeningValidation:
         }
 
     async def test_invalid_answers_store_nothing(
-        self, risk_client: httpx.AsyncClient, household_id: str
+        self, risk_client: httpx.AsyncClient, risk_db: Database, household_id: str
     ) -> None:
-        await screen(risk_client, household_id, {"homeless_now": "yes"})
+        # Valid answers but one: scored alone they would open a flag and store a screening.
+        response = await screen(
+            risk_client, household_id, {"eviction_notice_days": 5, "homeless_now": "yes"}
+        )
 
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_answers"
+        assert await count_screenings(risk_db, household_id) == 0
         flags = await risk_client.get(FLAGS, params={"household_id": household_id}, headers=auth())
         assert flags.json()["total"] == 0
 
@@ -112,13 +149,72 @@ class TestCreateScreeningValidation:
 
         assert response.status_code == 403
 
-    async def test_a_worker_of_another_region_may_not_screen(
-        self, risk_client: httpx.AsyncClient, household_id: str
+    @pytest.mark.parametrize(
+        "claims",
+        [
+            {"role": "social_worker", "region": "KG-O", "districts": ["KG-O-01"]},
+            {"role": "social_worker", "region": "KG-J", "districts": ["KG-J-02", "KG-J-03"]},
+            {"role": "supervisor", "region": "KG-O"},
+        ],
+        ids=["worker-of-another-region", "worker-of-another-district", "supervisor-elsewhere"],
+    )
+    async def test_a_household_outside_the_scope_may_not_be_screened(
+        self,
+        risk_client: httpx.AsyncClient,
+        risk_db: Database,
+        household_id: str,
+        claims: dict[str, Any],
     ) -> None:
-        response = await screen(risk_client, household_id, {}, region="KG-O")
+        response = await risk_client.post(
+            SCREENINGS,
+            json={"household_id": household_id, "answers": {"homeless_now": True}},
+            headers=auth(**claims),
+        )
 
         assert response.status_code == 403
         assert response.json()["code"] == "household_out_of_scope"
+        assert await count_screenings(risk_db, household_id) == 0
+
+    async def test_a_supervisor_screens_in_any_district_of_their_region(
+        self, risk_client: httpx.AsyncClient, household_id: str
+    ) -> None:
+        response = await risk_client.post(
+            SCREENINGS,
+            json={"household_id": household_id, "answers": {}},
+            headers=auth("supervisor", region="KG-J", districts=()),
+        )
+
+        assert response.status_code == 201, response.text
+
+    @pytest.mark.parametrize(
+        "claims",
+        [
+            {"role": "social_worker", "region": "KG-J", "districts": ()},
+            {"role": "social_worker", "region": None},
+            {"role": "supervisor", "region": None, "districts": ()},
+            {"role": "supervisor", "region": None},
+        ],
+        ids=["worker-no-districts", "worker-no-region", "supervisor-bare", "supervisor-no-region"],
+    )
+    async def test_a_token_that_does_not_say_where_is_refused(
+        self,
+        risk_client: httpx.AsyncClient,
+        risk_db: Database,
+        household_id: str,
+        claims: dict[str, Any],
+    ) -> None:
+        headers = auth(**claims)
+
+        screened = await risk_client.post(
+            SCREENINGS,
+            json={"household_id": household_id, "answers": {"homeless_now": True}},
+            headers=headers,
+        )
+        flags = await risk_client.get(FLAGS, headers=headers)
+
+        assert (screened.status_code, screened.json()["code"]) == (403, "scope_missing")
+        assert (flags.status_code, flags.json()["code"]) == (403, "scope_missing")
+        assert await count_screenings(risk_db, household_id) == 0
 
 
 class TestCreateScreeningFlags:
@@ -278,19 +374,10 @@ class TestCreateScreeningRegistryRead:
     async def test_a_household_whose_event_is_late_is_read_from_the_registry(
         self, risk_client: httpx.AsyncClient, risk_db: Database, fake_registry: FakeRegistry
     ) -> None:
-        household_id = str(uuid.uuid4())
-        fake_registry.households[household_id] = {
-            "id": household_id,
-            "region": "KG-GB",
-            "district": "KG-GB-01",
-            "language": "ru",
-            "settlement": "Bishkek",
-            "members": [
-                {"role": "parent", "birth_date": "1990-01-01"},
-                {"role": "child", "birth_date": "2024-03-01"},
-            ],
-        }
-        headers = auth("social_worker")
+        record = late_household()
+        household_id = record["id"]
+        fake_registry.households[household_id] = record
+        headers = auth("social_worker", region="KG-GB", districts=["KG-GB-01"])
 
         response = await risk_client.post(
             SCREENINGS,
@@ -299,11 +386,50 @@ class TestCreateScreeningRegistryRead:
         )
 
         assert response.status_code == 201, response.text
-        assert fake_registry.authorizations[-1] == headers["Authorization"]
+        call = fake_registry.calls[-1]
+        assert call.authorization == headers["Authorization"]
+        # The instrumented client continues the request's trace into the registry.
+        assert call.traceparent is not None
+        assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}", call.traceparent)
         household = await read_household(risk_db, household_id)
         assert household is not None
         assert (household.region, household.language) == ("KG-GB", "ru")
         assert household.children_birth_dates == ["2024-03-01"]
+
+    async def test_registry_reads_share_one_pooled_connection(
+        self, risk_client: httpx.AsyncClient, fake_registry: FakeRegistry
+    ) -> None:
+        records = [late_household(), late_household()]
+        for record in records:
+            fake_registry.households[record["id"]] = record
+        headers = auth("social_worker", region="KG-GB", districts=["KG-GB-01"])
+
+        for record in records:
+            response = await risk_client.post(
+                SCREENINGS, json={"household_id": record["id"], "answers": {}}, headers=headers
+            )
+            assert response.status_code == 201, response.text
+
+        first, second = fake_registry.calls[-2:]
+        # A client per call would open a new connection, from a new port, every time.
+        assert first.client_port is not None
+        assert second.client_port == first.client_port
+
+    async def test_a_registry_record_outside_the_scope_is_refused_and_not_kept(
+        self, risk_client: httpx.AsyncClient, risk_db: Database, fake_registry: FakeRegistry
+    ) -> None:
+        record = late_household(district="KG-GB-02")
+        fake_registry.households[record["id"]] = record
+
+        response = await risk_client.post(
+            SCREENINGS,
+            json={"household_id": record["id"], "answers": {"homeless_now": True}},
+            headers=auth("social_worker", region="KG-GB", districts=["KG-GB-01"]),
+        )
+
+        assert response.status_code == 403
+        assert response.json()["code"] == "household_out_of_scope"
+        assert await read_household(risk_db, record["id"]) is None
 
     async def test_a_household_the_registry_does_not_know_is_404(
         self, risk_client: httpx.AsyncClient
@@ -352,6 +478,36 @@ class TestGetScreening:
         assert maternal["reasons"][0]["indicator"] == "intends_to_give_up_newborn"
         assert maternal["reasons"][0]["label"]["en"] == "Intends to give up the newborn"
         assert "flags" not in body
+
+    async def test_a_screening_outside_the_scope_looks_missing(
+        self, risk_client: httpx.AsyncClient, household_id: str
+    ) -> None:
+        created = await screen(risk_client, household_id, {"homeless_now": True})
+        url = f"{SCREENINGS}/{created.json()['id']}"
+
+        other_district = await risk_client.get(
+            url, headers=auth("social_worker", districts=["KG-J-02"])
+        )
+        other_region = await risk_client.get(url, headers=auth("supervisor", region="KG-O"))
+        own_district = await risk_client.get(url, headers=auth("social_worker"))
+        own_region = await risk_client.get(url, headers=auth("supervisor", region="KG-J"))
+
+        for response in (other_district, other_region):
+            assert response.status_code == 404
+            assert response.json()["code"] == "screening_not_found"
+        assert own_district.status_code == own_region.status_code == 200
+
+    async def test_a_social_worker_without_districts_is_refused(
+        self, risk_client: httpx.AsyncClient, household_id: str
+    ) -> None:
+        created = await screen(risk_client, household_id, {})
+
+        response = await risk_client.get(
+            f"{SCREENINGS}/{created.json()['id']}", headers=auth("social_worker", districts=())
+        )
+
+        assert response.status_code == 403
+        assert response.json()["code"] == "scope_missing"
 
     async def test_an_unknown_screening_is_404(self, risk_client: httpx.AsyncClient) -> None:
         response = await risk_client.get(f"{SCREENINGS}/{uuid.uuid4()}", headers=auth())
@@ -410,6 +566,24 @@ class TestListFlags:
 
         assert own.json()["total"] == 1
         assert other.json()["total"] == 0
+
+    async def test_a_social_worker_sees_only_their_districts(
+        self, risk_client: httpx.AsyncClient, household_id: str
+    ) -> None:
+        await screen(risk_client, household_id, {"homeless_now": True})
+        params = {"household_id": household_id}
+
+        own = await risk_client.get(
+            FLAGS, params=params, headers=auth(districts=["KG-J-02", "KG-J-01"])
+        )
+        other = await risk_client.get(FLAGS, params=params, headers=auth(districts=["KG-J-02"]))
+        everything_seen = await risk_client.get(
+            FLAGS, params={"limit": 100}, headers=auth(districts=["KG-J-02"])
+        )
+
+        assert own.json()["total"] == 1
+        assert other.json()["total"] == 0
+        assert household_id not in {f["household_id"] for f in everything_seen.json()["items"]}
 
     async def test_an_unknown_status_is_422(self, risk_client: httpx.AsyncClient) -> None:
         response = await risk_client.get(FLAGS, params={"status": "closed"}, headers=auth())

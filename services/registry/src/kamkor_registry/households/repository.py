@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from kamkor_common.auth import PlaceScope
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 
 Membership = tuple[HouseholdMember, Person]
@@ -20,13 +21,18 @@ async def get_household(session: AsyncSession, household_id: str) -> Household |
 async def list_households(
     session: AsyncSession,
     *,
+    scope: PlaceScope,
     region: str | None,
     district: str | None,
     limit: int,
     offset: int,
 ) -> tuple[list[Household], int]:
-    """One page of households, newest first, and how many match in all."""
+    """One page of the households in the scope, newest first, and how many match in all."""
     query = select(Household)
+    if not scope.everywhere:
+        query = query.where(col(Household.region) == scope.region)
+        if scope.districts:
+            query = query.where(col(Household.district).in_(scope.districts))
     if region is not None:
         query = query.where(col(Household.region) == region)
     if district is not None:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.auth import Principal
+from kamkor_common.auth import PlaceScope, Principal
 from kamkor_common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from kamkor_common.events import topics
 from kamkor_common.messaging import outbox
 from kamkor_common.pagination import PageParams
-from kamkor_common.reference.regions import DISTRICTS_BY_CODE, REGIONS_BY_CODE
+from kamkor_common.reference.regions import (
+    DISTRICTS_BY_CODE,
+    REGIONS_BY_CODE,
+    age_on,
+    local_today,
+)
 from kamkor_registry.households import events, repository
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.households.repository import Membership
@@ -26,9 +31,6 @@ from kamkor_registry.households.schemas import (
     RecordWarning,
 )
 
-# Kyrgyzstan keeps UTC+6 all year; a child born this morning in Bishkek is not "future"
-# just because it is still yesterday in UTC.
-KYRGYZSTAN = timezone(timedelta(hours=6))
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 PIN_PATTERN = re.compile(r"\d{14}")
 
@@ -61,16 +63,6 @@ class DuplicatePin(Conflict):
 class RegionNotAllowed(Forbidden):
     code = "region_not_allowed"
     title = "Region not allowed"
-
-
-def today() -> date:
-    """The current date in Kyrgyzstan."""
-    return datetime.now(KYRGYZSTAN).date()
-
-
-def age_on(birth_date: date, on: date) -> int:
-    """Full years of age on a given day."""
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
 def pin_birth_date(pin: str) -> date | None:
@@ -137,11 +129,14 @@ def to_read(household: Household, memberships: Sequence[Membership], *, on: date
     )
 
 
-def _region_scope(principal: Principal) -> str | None:
-    """The one region a principal is bound to, or None when it may see every region."""
-    if principal.role in ("admin", "auditor"):
-        return None
-    return principal.region
+def _check_in_scope(scope: PlaceScope, region: str, district: str) -> None:
+    if scope.allows(region, district):
+        return
+    if region != scope.region:
+        raise RegionNotAllowed(f"you may work only in region {scope.region}")
+    raise RegionNotAllowed(
+        f"district {district} is not one of your districts ({', '.join(scope.districts)})"
+    )
 
 
 def _check_location(region: str | None, district: str | None) -> None:
@@ -223,10 +218,10 @@ async def create_household(
     *, session: AsyncSession, household_in: HouseholdCreate, principal: Principal
 ) -> HouseholdRead:
     """Register a household with its members and stage its registered event."""
+    scope = principal.place_scope()
     _check_location(household_in.region, household_in.district)
-    if not principal.can_see_region(household_in.region):
-        raise RegionNotAllowed(f"you may register households only in region {principal.region}")
-    on = today()
+    _check_in_scope(scope, household_in.region, household_in.district)
+    on = local_today()
     _check_members(household_in, on=on)
     await _check_pins_unused(session, household_in)
 
@@ -282,13 +277,14 @@ def _member_order(person: Person) -> tuple[date, str]:
 async def get_household(
     *, session: AsyncSession, household_id: str, principal: Principal
 ) -> HouseholdRead:
-    """One household as its reader may see it; another region's answers as not found."""
+    """One household, if it lies within the places its reader may see."""
+    scope = principal.place_scope()
     household = await repository.get_household(session, household_id)
-    # Out-of-region records answer like missing ones so that existence is not leaked.
-    if household is None or not principal.can_see_region(household.region):
+    # Records outside the reader's places answer like missing ones: existence is not leaked.
+    if household is None or not scope.allows(household.region, household.district):
         raise HouseholdNotFound(f"no household {household_id}")
     memberships = await repository.list_memberships(session, [household.id])
-    return to_read(household, memberships[household.id], on=today())
+    return to_read(household, memberships[household.id], on=local_today())
 
 
 async def list_households(
@@ -299,19 +295,24 @@ async def list_households(
     district: str | None,
     page: PageParams,
 ) -> HouseholdList:
-    """A page of households, limited to the reader's region when it is bound to one."""
+    """A page of households within the reader's places, optionally narrowed by a filter."""
+    scope = principal.place_scope()
     _check_location(region, district)
-    scope = _region_scope(principal)
-    if scope is not None:
-        asked = region or (DISTRICTS_BY_CODE[district].region if district else None)
-        if asked is not None and asked != scope:
-            raise RegionNotAllowed(f"you may list households only in region {scope}")
-        region = scope
+    # A filter naming a place outside the scope is refused rather than answered empty.
+    if district is not None:
+        _check_in_scope(scope, DISTRICTS_BY_CODE[district].region, district)
+    elif region is not None and not scope.everywhere and region != scope.region:
+        raise RegionNotAllowed(f"you may list households only in region {scope.region}")
     households, total = await repository.list_households(
-        session, region=region, district=district, limit=page.limit, offset=page.offset
+        session,
+        scope=scope,
+        region=region,
+        district=district,
+        limit=page.limit,
+        offset=page.offset,
     )
     memberships = await repository.list_memberships(session, [h.id for h in households])
-    on = today()
+    on = local_today()
     return HouseholdList(
         items=[to_read(h, memberships[h.id], on=on) for h in households],
         total=total,

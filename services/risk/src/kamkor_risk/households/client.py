@@ -7,7 +7,6 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from kamkor_common import telemetry
 from kamkor_common.errors import Forbidden, NotFound, ServiceUnavailable
 from kamkor_risk.households.schemas import RegistryHousehold
 
@@ -28,19 +27,23 @@ class RegistryRefused(Forbidden):
 
 
 class RegistryClient:
-    """Fetches one household from the registry with the caller's own credentials."""
+    """Fetches one household from the registry with the caller's own credentials.
+
+    One instance serves the whole process, so its connections are pooled and kept alive;
+    trace headers are added by the process-wide httpx instrumentation.
+    """
 
     def __init__(self, *, base_url: str, timeout_s: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout_s = timeout_s
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     async def get_household(self, household_id: str, *, authorization: str) -> RegistryHousehold:
         """The registry's record, or HouseholdNotFound / RegistryRefused / RegistryUnavailable."""
-        url = f"{self.base_url}/api/v1/registry/households/{quote(household_id, safe='')}"
-        headers = {"Authorization": authorization, **telemetry.current_carrier()}
+        path = f"/api/v1/registry/households/{quote(household_id, safe='')}"
         try:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
-                response = await client.get(url, headers=headers)
+            response = await self._http.get(path, headers={"Authorization": authorization})
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(f"the registry did not answer: {type(exc).__name__}") from exc
         if response.status_code == 404:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from kamkor_common.db import utcnow
+from kamkor_common.db import upsert_insert, utcnow
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.households.schemas import HouseholdFacts
 
@@ -34,9 +31,7 @@ async def upsert(session: AsyncSession, facts: HouseholdFacts) -> None:
         "children_birth_dates": [d.isoformat() for d in facts.children_birth_dates],
         "updated_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(RiskHousehold).values(**values)
+    statement = upsert_insert(session, RiskHousehold).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["household_id"],
         set_={k: statement.excluded[k] for k in values if k != "household_id"},

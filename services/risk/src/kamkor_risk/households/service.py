@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.db import utcnow
 from kamkor_common.events.schemas.registry import HouseholdRegistered
+from kamkor_common.reference.regions import age_on, local_today
 from kamkor_risk.households import repository
 from kamkor_risk.households.client import HouseholdNotFound, RegistryClient
 from kamkor_risk.households.models import RiskHousehold
@@ -35,16 +35,15 @@ async def get_for_screening(
     registry: RegistryClient,
     authorization: str,
 ) -> RiskHousehold:
-    """The household, locked for this screening; fetched from the registry if its event is late.
+    """The household, locked for this screening; read from the registry first if its event is late.
 
-    The row lock serialises screenings of one household, so that each domain keeps at
-    most one open flag.
+    The registry is asked before the row lock is taken and before anything is written, so a
+    slow registry holds up no other screening of the household. The lock then serialises
+    screenings of one household, so that each domain keeps at most one open flag.
     """
-    household = await repository.get(session, household_id, for_update=True)
-    if household is not None:
-        return household
-    record = await registry.get_household(household_id, authorization=authorization)
-    await repository.upsert(session, facts_from_registry(record))
+    if await repository.get(session, household_id) is None:
+        record = await registry.get_household(household_id, authorization=authorization)
+        await repository.upsert(session, facts_from_registry(record))
     household = await repository.get(session, household_id, for_update=True)
     if household is None:  # the registry answered for another id
         raise HouseholdNotFound(f"household {household_id} is not in the registry")
@@ -53,7 +52,7 @@ async def get_for_screening(
 
 def facts_from_registry(record: RegistryHousehold, today: date | None = None) -> HouseholdFacts:
     """The read-model facts of a registry record: its current children only."""
-    today = today or utcnow().date()
+    today = today or local_today()
     return HouseholdFacts(
         household_id=record.id,
         region=record.region,
@@ -68,12 +67,6 @@ def facts_from_registry(record: RegistryHousehold, today: date | None = None) ->
 
 
 def children_ages(household: RiskHousehold, today: date | None = None) -> list[int]:
-    """The children's ages in whole years, youngest first."""
-    today = today or utcnow().date()
-    ages = [_age(date.fromisoformat(d), today) for d in household.children_birth_dates]
-    return sorted(ages)
-
-
-def _age(birth_date: date, today: date) -> int:
-    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
-    return max(0, today.year - birth_date.year - before_birthday)
+    """The children's ages in whole years on Kyrgyzstan's date, youngest first."""
+    today = today or local_today()
+    return sorted(age_on(date.fromisoformat(d), today) for d in household.children_birth_dates)

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from kamkor_common.auth import PlaceScope
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.screenings.models import OPEN, DomainAssessment, RiskFlag, Screening
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Where a principal may look; None and empty mean everywhere."""
-
-    region: str | None = None
-    districts: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,9 +57,9 @@ async def add_flag(session: AsyncSession, flag: RiskFlag) -> None:
 
 
 async def list_flags(
-    session: AsyncSession, *, filters: FlagFilter, scope: Scope, limit: int, offset: int
+    session: AsyncSession, *, filters: FlagFilter, scope: PlaceScope, limit: int, offset: int
 ) -> tuple[list[RiskFlag], int]:
-    """One page of flags, newest change first, and how many match in all."""
+    """One page of the flags of households in the scope, newest change first, and the total."""
     conditions = []
     if filters.household_id is not None:
         conditions.append(col(RiskFlag.household_id) == filters.household_id)
@@ -74,10 +67,10 @@ async def list_flags(
         conditions.append(col(RiskFlag.status) == filters.status)
     if filters.domain is not None:
         conditions.append(col(RiskFlag.domain) == filters.domain)
-    if scope.region is not None:
+    if not scope.everywhere:
         conditions.append(col(RiskHousehold.region) == scope.region)
-    if scope.districts:
-        conditions.append(col(RiskHousehold.district).in_(scope.districts))
+        if scope.districts:
+            conditions.append(col(RiskHousehold.district).in_(scope.districts))
     joined = select(RiskFlag).join(
         RiskHousehold, col(RiskHousehold.household_id) == col(RiskFlag.household_id)
     )

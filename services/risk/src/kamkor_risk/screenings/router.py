@@ -10,7 +10,7 @@ from kamkor_common.auth import Principal, bearer_token, require_roles
 from kamkor_common.db import SessionDep
 from kamkor_common.events.schemas.risk import Domain
 from kamkor_common.pagination import PageParams, page_params
-from kamkor_risk.households.dependencies import RegistryClientDep
+from kamkor_risk.households.dependencies import RegistryClientDep, registry_client_lifespan
 from kamkor_risk.rules.dependencies import ActiveRuleSet
 from kamkor_risk.screenings import service
 from kamkor_risk.screenings.repository import FlagFilter
@@ -22,7 +22,9 @@ from kamkor_risk.screenings.schemas import (
     ScreeningRead,
 )
 
-router = APIRouter(prefix="/api/v1/risk", tags=["screenings"])
+# Screening may read the registry: the router's lifespan (merged into the app's by FastAPI)
+# keeps one pooled registry client for the process.
+router = APIRouter(prefix="/api/v1/risk", tags=["screenings"], lifespan=registry_client_lifespan)
 
 Screener = Annotated[Principal, Depends(require_roles("social_worker", "supervisor", "admin"))]
 Reader = Annotated[

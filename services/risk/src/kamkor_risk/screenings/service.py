@@ -17,13 +17,12 @@ from kamkor_common.pagination import PageParams
 from kamkor_risk.households import repository as households_repository
 from kamkor_risk.households import service as households_service
 from kamkor_risk.households.client import RegistryClient
-from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.indicators import service as indicators_service
 from kamkor_risk.rules import service as rules_service
 from kamkor_risk.rules.schemas import DOMAINS, DomainScore, RuleSet, severity_rank
 from kamkor_risk.screenings import events, repository
 from kamkor_risk.screenings.models import OPEN, RESOLVED, DomainAssessment, RiskFlag, Screening
-from kamkor_risk.screenings.repository import FlagFilter, Scope
+from kamkor_risk.screenings.repository import FlagFilter
 from kamkor_risk.screenings.schemas import (
     DomainAssessmentRead,
     FlagChange,
@@ -48,22 +47,6 @@ class HouseholdOutOfScope(Forbidden):
     title = "The household lies outside your area"
 
 
-def scope_of(principal: Principal) -> Scope:
-    """Admins and auditors see everything; others their region, social workers their districts."""
-    if principal.role in ("admin", "auditor"):
-        return Scope()
-    districts = principal.districts if principal.role == "social_worker" else []
-    return Scope(region=principal.region, districts=list(districts))
-
-
-def _check_scope(principal: Principal, household: RiskHousehold) -> None:
-    scope = scope_of(principal)
-    if scope.region is not None and household.region != scope.region:
-        raise HouseholdOutOfScope(f"household {household.household_id} is outside your region")
-    if scope.districts and household.district not in scope.districts:
-        raise HouseholdOutOfScope(f"household {household.household_id} is outside your districts")
-
-
 async def create_screening(
     *,
     session: AsyncSession,
@@ -74,6 +57,7 @@ async def create_screening(
     authorization: str,
 ) -> ScreeningCreated:
     """Score the answers, store the screening, open/update/resolve flags, stage the events."""
+    scope = principal.place_scope()
     answers = indicators_service.validate_answers(screening_in.answers)
     household = await households_service.get_for_screening(
         session=session,
@@ -81,7 +65,8 @@ async def create_screening(
         registry=registry,
         authorization=authorization,
     )
-    _check_scope(principal, household)
+    if not scope.allows(household.region, household.district):
+        raise HouseholdOutOfScope(f"household {household.household_id} is outside your area")
 
     results = rules_service.score(rule_set, answers)
     now = utcnow()
@@ -208,13 +193,14 @@ async def get_screening(
     *, session: AsyncSession, screening_id: str, principal: Principal
 ) -> ScreeningRead:
     """A stored screening with its domain results, as scored then."""
+    scope = principal.place_scope()
     screening = await repository.get_screening(session, screening_id)
     if screening is None:
         raise ScreeningNotFound(f"screening {screening_id} not found")
     household = await households_repository.get(session, screening.household_id)
-    if household is None:
+    # A screening outside the reader's places answers like a missing one: existence is not leaked.
+    if household is None or not scope.allows(household.region, household.district):
         raise ScreeningNotFound(f"screening {screening_id} not found")
-    _check_scope(principal, household)
     assessments = await repository.list_assessments(session, screening_id)
     domains = [
         DomainAssessmentRead.model_validate(a, from_attributes=True)
@@ -228,7 +214,11 @@ async def list_flags(
 ) -> FlagList:
     """Flags the principal may see, filtered and paged."""
     flags, total = await repository.list_flags(
-        session, filters=filters, scope=scope_of(principal), limit=page.limit, offset=page.offset
+        session,
+        filters=filters,
+        scope=principal.place_scope(),
+        limit=page.limit,
+        offset=page.offset,
     )
     return FlagList(
         items=[FlagRead.model_validate(f) for f in flags],

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1592ef8d2ac8
+Revision ID: 51499555c396
 Revises: 
-Create Date: 2026-11-23 15:24:35.162778
+Create Date: 2026-11-23 15:58:10.344330
 """
 from collections.abc import Sequence
 
@@ -10,10 +10,9 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import kamkor_common.db  # the column types autogenerate names by module path
 
 
-revision: str = '1592ef8d2ac8'
+revision: str = '51499555c396'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -25,7 +24,7 @@ def upgrade() -> None:
     sa.Column('consumer_group', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('processed_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('consumer_group', 'event_id')
     )
     op.create_table('outbox_messages',
@@ -36,8 +35,8 @@ def upgrade() -> None:
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('trace_headers', sa.JSON(), nullable=True),
-    sa.Column('created_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('event_id')
     )
@@ -50,7 +49,7 @@ def upgrade() -> None:
     sa.Column('district', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
     sa.Column('children_birth_dates', sa.JSON(), nullable=False),
-    sa.Column('updated_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('household_id')
     )
     op.create_table('screenings',
@@ -58,7 +57,7 @@ def upgrade() -> None:
     sa.Column('household_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('rule_set_version', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('created_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -81,9 +80,9 @@ def upgrade() -> None:
     sa.Column('severity', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('rule_set_version', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('opened_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', kamkor_common.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_screening_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.ForeignKeyConstraint(['last_screening_id'], ['screenings.id'], ),
     sa.PrimaryKeyConstraint('id')
