@@ -15,12 +15,15 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from kamkor_common.db import Database
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.events.schemas import risk, shelter
 from kamkor_common.events.topics import RISK_FLAGS, SHELTER_CAPACITY
 from kamkor_common.messaging.broker import EmbeddedBroker
+from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import kafka_headers
 from kamkor_common.messaging.producer import Producer
 from kamkor_common.reference.partners import SHELTERS
@@ -160,11 +163,23 @@ class ReferralHarness:
         return found
 
     async def availability(self) -> dict[tuple[str, str], ShelterAvailability]:
-        from sqlalchemy import select
-
         async with self.database.sessionmaker() as session:
             rows = await session.scalars(select(ShelterAvailability))
             return {(r.shelter_id, r.category): r for r in rows}
+
+    async def wait_handled(self, event: CloudEvent, timeout_s: float = 20) -> None:
+        """Wait until the service's consumer has handled the event (its inbox row committed)."""
+
+        async def handled() -> bool:
+            async with self.database.sessionmaker() as session:
+                found = await session.scalar(
+                    select(func.count())
+                    .select_from(InboxMessage)
+                    .where(col(InboxMessage.event_id) == event.id)
+                )
+            return bool(found)
+
+        await wait_until(handled, timeout_s=timeout_s)
 
 
 def _event(source: str, type: str, key: str, data: BaseModel) -> CloudEvent:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas import referral as referral_events
+from kamkor_common.events.schemas import shelter
 from kamkor_common.events.topics import REFERRAL_REFERRALS
 from kamkor_common.reference.partners import SHELTER_OPERATOR, SeedOrganization, SeedService
 from kamkor_referral.directory.service import seed_directory
@@ -70,6 +72,11 @@ def partner(referral: Any, organization_id: str | None) -> dict[str, str]:
     return referral.token("partner", organization_id=organization_id)
 
 
+def mentions(events: list[CloudEvent], text: str) -> bool:
+    """Whether any of the events carries the text anywhere in its serialised form."""
+    return any(text in event.to_bytes().decode() for event in events)
+
+
 class TestPartnerReading:
     async def test_a_partner_sees_its_referral_as_a_summary(self, talas: Any) -> None:
         staff_view = await home_care_referral(talas)
@@ -128,6 +135,27 @@ class TestPartnerReading:
     async def test_a_partner_token_without_organisation_is_forbidden(self, talas: Any) -> None:
         response = await talas.client.get("/partner/v1/referrals", headers=partner(talas, None))
         assert response.status_code == 403
+
+    async def test_list_and_one_agree_on_the_current_attempt(self, talas: Any) -> None:
+        referral = await home_care_referral(talas)
+        await talas.client.post(
+            f"/partner/v1/referrals/{referral['id']}/reject",
+            json={"reason": "no staff"},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        staff_view = (await talas.referrals(referral["household_id"]))["home_care_support"]
+        second_at = datetime.fromisoformat(staff_view["attempts"][1]["created_at"])
+
+        one = await talas.client.get(
+            f"/partner/v1/referrals/{referral['id']}", headers=partner(talas, REGION_ORG)
+        )
+        listed = await talas.client.get("/partner/v1/referrals", headers=partner(talas, REGION_ORG))
+        [in_list] = [r for r in listed.json()["items"] if r["id"] == referral["id"]]
+        # The region partner's time runs from when the referral reached it, not from the first.
+        assert datetime.fromisoformat(one.json()["response_due_at"]) == second_at + timedelta(
+            hours=24
+        )
+        assert in_list == one.json()
 
 
 class TestPartnerAnswers:
@@ -205,9 +233,20 @@ class TestPartnerAnswers:
             referral_events.REFERRAL_REJECTED,
             referral_events.REFERRAL_ESCALATED,
         ]
+        assert [e.data["reason"] for e in published] == [
+            None,
+            "new_referral",
+            "rejected_by_partner",
+            "rejected_by_partner",
+            "rejected_by_partner",
+            "no_eligible_partner",
+        ]
         rejected = [e for e in published if e.type == referral_events.REFERRAL_REJECTED]
-        assert rejected[0].data["reason"] == "no staff this month"
         assert rejected[0].data["organization_id"] == DISTRICT_ORG
+        # The partners' own words stay on the attempts; events carry codes only.
+        assert not mentions(published, "no staff this month")
+        assert not mentions(published, "outside our capacity")
+        assert not any("covers" in (e.data["reason"] or "") for e in published)
 
     async def test_rejecting_a_shelter_referral_releases_the_bed(self, referral: Any) -> None:
         household_id = str(uuid.uuid4())
@@ -238,4 +277,46 @@ class TestPartnerAnswers:
             ),
         )
         assert release.data["shelter_id"] == held_at
-        assert "family placed elsewhere" in release.data["reason"]
+        assert release.data["reason"] == "referral_rejected"
+        published = await referral.events(
+            REFERRAL_REFERRALS, lambda e: e.partitionkey == shelter_referral["id"], count=6
+        )
+        assert not mentions(published, "family placed elsewhere")
+        assert after["attempts"][0]["reason"] == "family placed elsewhere"
+
+    async def test_a_shelter_referral_is_accepted_only_once_its_bed_is_held(
+        self, referral: Any
+    ) -> None:
+        household_id = str(uuid.uuid4())
+        await referral.flag(household_id, ("housing", "high"))
+        found = await referral.wait_for_referrals(
+            household_id,
+            lambda f: f.get("temporary_shelter", {}).get("hold_status") == "requested",
+        )
+        shelter_referral = found["temporary_shelter"]
+        url = f"/partner/v1/referrals/{shelter_referral['id']}/accept"
+
+        early = await referral.client.post(url, headers=partner(referral, SHELTER_OPERATOR))
+        assert early.status_code == 409, early.text
+        assert early.json()["code"] == "hold_pending"
+        waiting = (await referral.referrals(household_id))["temporary_shelter"]
+        assert waiting["status"] == "requested"
+        assert [a["outcome"] for a in waiting["attempts"]] == ["pending"]
+
+        await referral.shelter_event(
+            shelter.HOLD_PLACED,
+            shelter_referral["shelter_id"],
+            shelter.HoldPlaced(
+                hold_id=str(uuid.uuid4()),
+                referral_id=shelter_referral["id"],
+                shelter_id=shelter_referral["shelter_id"],
+                category="family",
+                expires_at=datetime.now(UTC) + timedelta(hours=24),
+            ),
+        )
+        await referral.wait_for_referrals(
+            household_id, lambda f: f["temporary_shelter"]["hold_status"] == "held"
+        )
+        accepted = await referral.client.post(url, headers=partner(referral, SHELTER_OPERATOR))
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["status"] == "accepted"

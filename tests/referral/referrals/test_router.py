@@ -1,4 +1,4 @@
-"""The staff API: referrals with partner, attempts and reasons, within the reader's region."""
+"""The staff API: referrals with partner, attempts and reasons, within the reader's places."""
 
 from __future__ import annotations
 
@@ -88,22 +88,49 @@ class TestListReferrals:
         )
         assert none.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
 
-    async def test_region_bound_staff_see_only_their_region(
+    async def test_supervisors_see_their_region(
         self, referral: Any, naryn_family: dict[str, Any]
     ) -> None:
-        household_id = naryn_family["legal_aid"]["household_id"]
-        params = {"household_id": household_id}
-        for role, region, visible in (
-            ("social_worker", "KG-N", 3),
-            ("supervisor", "KG-N", 3),
-            ("social_worker", "KG-O", 0),
-            ("supervisor", "KG-O", 0),
-            ("supervisor", None, 3),
+        params = {"household_id": naryn_family["legal_aid"]["household_id"]}
+        for region, visible in (("KG-N", 3), ("KG-O", 0)):
+            response = await referral.client.get(
+                "/api/v1/referrals",
+                params=params,
+                headers=referral.token("supervisor", region=region),
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["total"] == visible, region
+
+    async def test_social_workers_see_their_districts(
+        self, referral: Any, naryn_family: dict[str, Any]
+    ) -> None:
+        params = {"household_id": naryn_family["legal_aid"]["household_id"]}
+        for region, districts, visible in (
+            ("KG-N", ["KG-N-02"], 3),
+            ("KG-N", ["KG-N-01", "KG-N-02"], 3),
+            # The family's region, but another district of it.
+            ("KG-N", ["KG-N-01"], 0),
+            ("KG-O", ["KG-O-02"], 0),
         ):
             response = await referral.client.get(
-                "/api/v1/referrals", params=params, headers=referral.token(role, region=region)
+                "/api/v1/referrals",
+                params=params,
+                headers=referral.token("social_worker", region=region, districts=districts),
             )
-            assert response.json()["total"] == visible, (role, region)
+            assert response.status_code == 200, response.text
+            assert response.json()["total"] == visible, districts
+
+    async def test_a_token_that_does_not_say_where_is_refused(self, referral: Any) -> None:
+        for role, claims in (
+            ("supervisor", {}),
+            ("social_worker", {"region": "KG-N"}),
+            ("social_worker", {"districts": ["KG-N-02"]}),
+        ):
+            response = await referral.client.get(
+                "/api/v1/referrals", headers=referral.token(role, **claims)
+            )
+            assert response.status_code == 403, (role, claims)
+            assert response.json()["code"] == "scope_missing"
 
     async def test_other_roles_are_forbidden(self, referral: Any) -> None:
         for role in ("partner", "shelter_staff", "analyst"):
@@ -129,10 +156,24 @@ class TestGetReferral:
         legal = naryn_family["legal_aid"]
         response = await referral.client.get(
             f"/api/v1/referrals/{legal['id']}",
-            headers=referral.token("social_worker", region="KG-J"),
+            headers=referral.token("social_worker", region="KG-J", districts=["KG-J-06"]),
         )
         assert response.status_code == 404
         assert response.json()["code"] == "referral_not_found"
+
+    async def test_outside_a_social_workers_districts_it_is_not_found(
+        self, referral: Any, naryn_family: dict[str, Any]
+    ) -> None:
+        url = f"/api/v1/referrals/{naryn_family['legal_aid']['id']}"
+        elsewhere = await referral.client.get(
+            url, headers=referral.token("social_worker", region="KG-N", districts=["KG-N-01"])
+        )
+        assert elsewhere.status_code == 404
+        assert elsewhere.json()["code"] == "referral_not_found"
+        own = await referral.client.get(
+            url, headers=referral.token("social_worker", region="KG-N", districts=["KG-N-02"])
+        )
+        assert own.status_code == 200, own.text
 
     async def test_an_unknown_referral_is_not_found(self, referral: Any) -> None:
         response = await referral.client.get(

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.db import utcnow
+from kamkor_common.reference.partners import SeedOrganization, SeedService
+from kamkor_referral.capacity.models import ShelterAvailability
+from kamkor_referral.directory.service import seed_directory
+from kamkor_referral.referrals.models import Referral
 from kamkor_referral.routing.schemas import Area, Candidate, RoutingRequest, ShelterBeds
-from kamkor_referral.routing.service import covering_area, decide
+from kamkor_referral.routing.service import covering_area, decide, plan
 
 COUNTRY = Area("country", "KG")
 REGION = Area("region", "KG-J")
@@ -175,3 +187,165 @@ class TestDecide:
             "2 open referrals at this service",
         )
         assert decision.summary == "; ".join(decision.reasons[:2])
+
+
+# --- plan: the facts gathered from the database -------------------------------------------
+
+NOW = utcnow()
+TTL = timedelta(seconds=600)
+KADAMJAY = RoutingRequest(
+    service_type="temporary_shelter",
+    region="KG-B",
+    district="KG-B-05",
+    language="ky",
+    shelter_category="family",
+)
+
+
+@pytest.fixture
+async def session(referral: Any) -> AsyncIterator[AsyncSession]:
+    """A session whose changes are rolled back: nothing here reaches the running service."""
+    async with referral.database.sessionmaker() as session:
+        yield session
+        await session.rollback()
+
+
+async def district_shelter(session: AsyncSession, *, free: int) -> tuple[str, str]:
+    """A shelter partner for Kadamjay only, with `free` family beds; (organisation, shelter)."""
+    organization_id, shelter_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await seed_directory(
+        session=session,
+        organizations=(
+            SeedOrganization(
+                id=organization_id,
+                name="Kadamjay shelter",
+                type="shelter_operator",
+                languages=("ky",),
+                services=(
+                    SeedService(
+                        str(uuid.uuid4()), "temporary_shelter", "Shelter, Kadamjay", ("KG-B-05",)
+                    ),
+                ),
+            ),
+        ),
+    )
+    session.add(
+        ShelterAvailability(
+            shelter_id=shelter_id,
+            category="family",
+            organization_id=organization_id,
+            region="KG-B",
+            district="KG-B-05",
+            available=free,
+            total=free,
+            as_of=NOW,
+        )
+    )
+    await session.flush()
+    return organization_id, shelter_id
+
+
+def asked_for(shelter_id: str, *, ago: timedelta, category: str = "family") -> Referral:
+    """Another family's referral waiting for the shelter's answer since `ago`."""
+    return Referral(
+        household_id=str(uuid.uuid4()),
+        service_type="temporary_shelter" if category == "family" else "crisis_centre",
+        priority="urgent",
+        status="requested",
+        region="KG-B",
+        district="KG-B-05",
+        language="ky",
+        shelter_id=shelter_id,
+        hold_status="requested",
+        hold_category=category,
+        hold_requested_at=NOW - ago,
+    )
+
+
+class TestPlan:
+    async def test_beds_asked_for_and_not_answered_are_not_free(
+        self, session: AsyncSession
+    ) -> None:
+        organization_id, shelter_id = await district_shelter(session, free=2)
+        session.add_all([asked_for(shelter_id, ago=timedelta(seconds=10)) for _ in range(2)])
+        await session.flush()
+
+        decision = await plan(session=session, request=KADAMJAY, hold_answer_ttl=TTL, now=NOW)
+        assert "skipped Kadamjay shelter: no free family bed" in decision.reasons
+        assert decision.choice is None or decision.choice.candidate.organization_id != (
+            organization_id
+        )
+
+    async def test_old_requests_and_other_categories_do_not_count(
+        self, session: AsyncSession
+    ) -> None:
+        organization_id, shelter_id = await district_shelter(session, free=2)
+        session.add_all(
+            [
+                asked_for(shelter_id, ago=timedelta(seconds=10)),
+                # Long unanswered: the shelter's snapshots have counted it or it was lost.
+                asked_for(shelter_id, ago=TTL + timedelta(minutes=1)),
+                asked_for(shelter_id, ago=timedelta(seconds=10), category="mother_child"),
+            ]
+        )
+        await session.flush()
+
+        decision = await plan(session=session, request=KADAMJAY, hold_answer_ttl=TTL, now=NOW)
+        assert decision.choice is not None and decision.choice.shelter is not None
+        assert decision.choice.candidate.organization_id == organization_id
+        assert (decision.choice.shelter.available, decision.choice.shelter.awaiting) == (1, 1)
+        assert (
+            f"shelter {shelter_id} (in the family's region) has 1 free family beds "
+            "besides 1 asked for by other referrals"
+        ) in decision.reasons
+
+    async def test_a_referral_moving_on_does_not_count_against_its_own_partner(
+        self, session: AsyncSession
+    ) -> None:
+        service_id = str(uuid.uuid4())
+        await seed_directory(
+            session=session,
+            organizations=(
+                SeedOrganization(
+                    id=str(uuid.uuid4()),
+                    name="Kadamjay legal aid",
+                    type="legal_aid",
+                    languages=("ky",),
+                    services=(
+                        SeedService(
+                            service_id,
+                            "legal_aid",
+                            "Legal aid, Kadamjay",
+                            ("KG-B-05",),
+                            open_referral_limit=1,
+                        ),
+                    ),
+                ),
+            ),
+        )
+        own = Referral(
+            household_id=str(uuid.uuid4()),
+            service_type="legal_aid",
+            priority="routine",
+            status="requested",
+            region="KG-B",
+            district="KG-B-05",
+            language="ky",
+            service_id=service_id,
+        )
+        session.add(own)
+        await session.flush()
+        request = replace(KADAMJAY, service_type="legal_aid", shelter_category=None)
+
+        for_others = await plan(session=session, request=request, hold_answer_ttl=TTL, now=NOW)
+        assert "skipped Kadamjay legal aid: at its open-referral limit (1 of 1)" in (
+            for_others.reasons
+        )
+        moving_on = await plan(
+            session=session,
+            request=replace(request, referral_id=own.id),
+            hold_answer_ttl=TTL,
+            now=NOW,
+        )
+        assert moving_on.choice is not None
+        assert moving_on.choice.candidate.service_id == service_id

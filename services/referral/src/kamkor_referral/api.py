@@ -15,25 +15,38 @@ from kamkor_common.events.schemas.shelter import (
 from kamkor_common.events.topics import RISK_FLAGS, SHELTER_CAPACITY
 from kamkor_common.messaging.consumer import ConsumerSpec
 from kamkor_referral.capacity import handlers as capacity_handlers
+from kamkor_referral.config import ReferralSettings
 from kamkor_referral.directory.router import router as directory_router
-from kamkor_referral.referrals import handlers as referral_handlers
+from kamkor_referral.needs import service as needs_service
+from kamkor_referral.referrals.handlers import ReferralHandlers
 from kamkor_referral.referrals.partner_router import router as partner_router
 from kamkor_referral.referrals.router import router as referral_router
 
 CONSUMER_GROUP = "referral"
 
 ROUTERS: list[APIRouter] = [referral_router, partner_router, directory_router]
-CONSUMERS: list[ConsumerSpec] = [
-    ConsumerSpec(
-        group_id=CONSUMER_GROUP,
-        topics=[RISK_FLAGS, SHELTER_CAPACITY],
-        handlers={
-            FAMILY_FLAGGED: referral_handlers.on_family_flagged,
-            CAPACITY_CHANGED: capacity_handlers.on_capacity_changed,
-            HOLD_PLACED: referral_handlers.on_hold_placed,
-            HOLD_REJECTED: referral_handlers.on_hold_rejected,
-            HOLD_RELEASED: referral_handlers.on_hold_released,
-            HOLD_EXPIRED: referral_handlers.on_hold_released,
-        },
+
+
+def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
+    """The consumer groups, bound to the settings they need (needs mapping, hold timing).
+
+    Loading the mapping here makes a missing or invalid mapping file stop the service at
+    start rather than at its first flag.
+    """
+    referrals = ReferralHandlers(
+        settings=settings, mapping=needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
     )
-]
+    return [
+        ConsumerSpec(
+            group_id=CONSUMER_GROUP,
+            topics=[RISK_FLAGS, SHELTER_CAPACITY],
+            handlers={
+                FAMILY_FLAGGED: referrals.on_family_flagged,
+                CAPACITY_CHANGED: capacity_handlers.on_capacity_changed,
+                HOLD_PLACED: referrals.on_hold_placed,
+                HOLD_REJECTED: referrals.on_hold_rejected,
+                HOLD_RELEASED: referrals.on_hold_released,
+                HOLD_EXPIRED: referrals.on_hold_released,
+            },
+        )
+    ]

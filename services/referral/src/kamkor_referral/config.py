@@ -20,6 +20,16 @@ class ReferralSettings(KamkorSettings):
     RESPONSE_DUE_URGENT_HOURS: float = 24
     RESPONSE_DUE_ROUTINE_HOURS: float = 72
 
+    # How long a bed hold asked of a shelter counts as taking one of its free beds while the
+    # shelter has not answered. Its next capacity snapshot counts the hold itself; a request
+    # older than this was lost or answered in a snapshot already and must not block a bed.
+    HOLD_ANSWER_TTL_S: float = 600
+
+    @property
+    def hold_answer_ttl(self) -> timedelta:
+        """How long an unanswered bed hold request keeps a free bed from other referrals."""
+        return timedelta(seconds=self.HOLD_ANSWER_TTL_S)
+
     def response_due_after(self, priority: str) -> timedelta:
         """The time a partner has to answer a referral of this priority."""
         hours = {

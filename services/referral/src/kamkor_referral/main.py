@@ -7,9 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kamkor_common.service import create_service_app
-from kamkor_referral.api import CONSUMERS, ROUTERS
+from kamkor_referral.api import ROUTERS, consumers
 from kamkor_referral.config import ReferralSettings
-from kamkor_referral.needs import service as needs_service
 from kamkor_referral.seed import seed
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -18,13 +17,12 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     """The referral service app: its API, its consumers and its seeded directory."""
     settings = settings or ReferralSettings()
-    needs_service.activate(settings.NEEDS_MAPPING_VERSION)
     return create_service_app(
         name="referral",
         title="Kamkor referral",
         settings=settings,
         routers=ROUTERS,
-        consumers=CONSUMERS,
+        consumers=consumers(settings),
         migrations=MIGRATIONS,
         seed=seed,
     )

@@ -6,7 +6,6 @@ import functools
 from importlib import resources
 
 from kamkor_common.events.schemas.risk import FamilyFlagged
-from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs.schemas import PRIORITY_RANK, SEVERITY_RANK, Need, NeedsMapping
 
 
@@ -20,23 +19,6 @@ def load_mapping(version: str) -> NeedsMapping:
     if mapping.version != version:
         raise ValueError(f"mapping file {version}.json declares version {mapping.version}")
     return mapping
-
-
-_active: NeedsMapping | None = None
-
-
-def activate(version: str) -> NeedsMapping:
-    """Make a mapping version the one this process uses; a bad file fails at start."""
-    global _active
-    _active = load_mapping(version)
-    return _active
-
-
-def active_mapping() -> NeedsMapping:
-    """The mapping version in force (the settings' default until one is activated)."""
-    if _active is None:
-        return activate(ReferralSettings.model_fields["NEEDS_MAPPING_VERSION"].default)
-    return _active
 
 
 def needs_for(*, flagged: FamilyFlagged, mapping: NeedsMapping) -> list[Need]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.events.envelope import CloudEvent, new_event
@@ -17,6 +19,24 @@ from kamkor_common.events.topics import REFERRAL_REFERRALS
 from kamkor_common.messaging.outbox import add_event
 from kamkor_referral.referrals.models import Referral
 
+# Events carry reason codes, never words (DESIGN §3): a partner's or a shelter's own text
+# stays in the referral's database, on the attempt it answered.
+NEW_REFERRAL = "new_referral"
+FLAGGED_AGAIN = "flagged_again"
+REJECTED_BY_PARTNER = "rejected_by_partner"
+NO_ELIGIBLE_PARTNER = "no_eligible_partner"
+# Why the referral service asks a shelter to let a bed go.
+RELEASE_REFERRAL_REJECTED = "referral_rejected"
+RELEASE_REFERRAL_CANCELLED = "referral_cancelled"
+
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def hold_rejected(shelter_reason: str) -> str:
+    """`hold_rejected:<code>`; a shelter reason that is not a code is passed on as `other`."""
+    code = shelter_reason if _CODE.fullmatch(shelter_reason) else "other"
+    return f"hold_rejected:{code}"
+
 
 def publish_changed(
     session: AsyncSession,
@@ -24,20 +44,17 @@ def publish_changed(
     *,
     type: str,
     cause: CloudEvent | None,
-    status: str | None = None,
-    organization_id: str | None = None,
-    service_id: str | None = None,
     reason: str | None = None,
 ) -> None:
-    """Stage a ReferralChanged; the partner defaults to the referral's current one."""
+    """Stage a ReferralChanged with the referral's state; `reason` is a code."""
     data = ReferralChanged(
         referral_id=referral.id,
         household_id=referral.household_id,
         service_type=referral.service_type,
         priority=referral.priority,
-        status=status or referral.status,
-        organization_id=organization_id or referral.organization_id,
-        service_id=service_id or referral.service_id,
+        status=referral.status,
+        organization_id=referral.organization_id,
+        service_id=referral.service_id,
         attempt=referral.attempts_count,
         reason=reason,
     )
@@ -70,7 +87,10 @@ def publish_bed_hold_release_requested(
     reason: str,
     cause: CloudEvent | None,
 ) -> None:
-    """Ask the shelter service to let go of the bed it holds (or was asked to hold)."""
+    """Ask the shelter service to let go of the bed it holds (or was asked to hold).
+
+    `reason` is one of the RELEASE_* codes.
+    """
     data = BedHoldReleaseRequested(referral_id=referral.id, shelter_id=shelter_id, reason=reason)
     _stage(session, referral, BED_HOLD_RELEASE_REQUESTED, data, cause)
 

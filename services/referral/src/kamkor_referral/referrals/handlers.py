@@ -2,42 +2,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.risk import FamilyFlagged
 from kamkor_common.events.schemas.shelter import HoldPlaced, HoldRejected, HoldReleased
-from kamkor_referral.needs import service as needs_service
+from kamkor_referral.config import ReferralSettings
+from kamkor_referral.needs.schemas import NeedsMapping
 from kamkor_referral.referrals import service
 
 
-async def on_family_flagged(*, session: AsyncSession, event: CloudEvent) -> None:
-    """`kamkor.risk.family.flagged.v1`: open or raise one referral per needed service."""
-    await service.open_from_flag(
-        session=session,
-        flagged=FamilyFlagged.model_validate(event.data),
-        cause=event,
-        mapping=needs_service.active_mapping(),
-    )
+@dataclass(frozen=True)
+class ReferralHandlers:
+    """The referral handlers, bound to the app's settings and the needs mapping they name."""
 
+    settings: ReferralSettings
+    mapping: NeedsMapping
 
-async def on_hold_placed(*, session: AsyncSession, event: CloudEvent) -> None:
-    """`kamkor.shelter.hold.placed.v1`: the bed is held for the family."""
-    await service.record_hold_placed(session=session, placed=HoldPlaced.model_validate(event.data))
+    async def on_family_flagged(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.risk.family.flagged.v1`: open or raise one referral per needed service."""
+        await service.open_from_flag(
+            session=session,
+            flagged=FamilyFlagged.model_validate(event.data),
+            cause=event,
+            mapping=self.mapping,
+            settings=self.settings,
+        )
 
+    async def on_hold_placed(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.shelter.hold.placed.v1`: the bed is held for the family."""
+        await service.record_hold_placed(
+            session=session, placed=HoldPlaced.model_validate(event.data)
+        )
 
-async def on_hold_rejected(*, session: AsyncSession, event: CloudEvent) -> None:
-    """`kamkor.shelter.hold.rejected.v1`: move on to the next shelter or partner."""
-    await service.record_hold_rejected(
-        session=session,
-        rejected=HoldRejected.model_validate(event.data),
-        cause=event,
-        mapping=needs_service.active_mapping(),
-    )
+    async def on_hold_rejected(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.shelter.hold.rejected.v1`: move on to the next shelter or partner."""
+        await service.record_hold_rejected(
+            session=session,
+            rejected=HoldRejected.model_validate(event.data),
+            cause=event,
+            mapping=self.mapping,
+            settings=self.settings,
+        )
 
-
-async def on_hold_released(*, session: AsyncSession, event: CloudEvent) -> None:
-    """`kamkor.shelter.hold.released.v1` or `.expired.v1`: the held bed is no longer kept."""
-    await service.record_hold_released(
-        session=session, released=HoldReleased.model_validate(event.data)
-    )
+    async def on_hold_released(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.shelter.hold.released.v1` or `.expired.v1`: the held bed is no longer kept."""
+        await service.record_hold_released(
+            session=session,
+            released=HoldReleased.model_validate(event.data),
+            cause=event,
+            mapping=self.mapping,
+        )

@@ -13,10 +13,11 @@ from kamkor_referral.ids import new_id
 # States in which a referral still needs or receives help; at most one per household and
 # service type may be in one of them.
 ACTIVE_STATUSES = ("draft", "requested", "accepted", "in_progress", "on_hold", "unassigned")
-# States that count against a partner's open-referral limit.
-OPEN_AT_PARTNER_STATUSES = ("requested", "accepted", "in_progress")
+# States that count against a partner's open-referral limit: addressed to it and not closed.
+OPEN_AT_PARTNER_STATUSES = ("requested", "accepted", "in_progress", "on_hold")
 
 _ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_STATUSES))
+_HOLD_REQUESTED_SQL = "hold_status = 'requested'"
 
 
 class Referral(SQLModel, table=True):
@@ -41,6 +42,14 @@ class Referral(SQLModel, table=True):
         Index("ix_referrals_organization_status", "organization_id", "status"),
         Index("ix_referrals_service_status", "service_id", "status"),
         Index("ix_referrals_region_created", "region", "created_at"),
+        # Routing counts the holds each shelter has not answered yet; only those rows matter.
+        Index(
+            "ix_referrals_shelter_hold_requested",
+            "shelter_id",
+            "hold_requested_at",
+            postgresql_where=text(_HOLD_REQUESTED_SQL),
+            sqlite_where=text(_HOLD_REQUESTED_SQL),
+        ),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -57,6 +66,11 @@ class Referral(SQLModel, table=True):
     service_id: str | None = Field(default=None, max_length=36)
     shelter_id: str | None = Field(default=None, max_length=36)
     hold_status: str | None = Field(default=None, max_length=16)
+    # The bed category of the hold and when it was last asked for (shelter services only).
+    hold_category: str | None = Field(default=None, max_length=16)
+    hold_requested_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )

@@ -11,6 +11,7 @@ from kamkor_common.db import SessionDep
 from kamkor_common.pagination import PageParams, page_params
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs import service as needs_service
+from kamkor_referral.needs.schemas import NeedsMapping
 from kamkor_referral.referrals import service
 from kamkor_referral.referrals.schemas import (
     PartnerReferralList,
@@ -31,6 +32,14 @@ def get_settings(request: Request) -> ReferralSettings:
 
 
 Settings = Annotated[ReferralSettings, Depends(get_settings)]
+
+
+def get_mapping(settings: Settings) -> NeedsMapping:
+    """The needs mapping the app's settings name (which bed category a shelter type needs)."""
+    return needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
+
+
+Mapping = Annotated[NeedsMapping, Depends(get_mapping)]
 
 
 @router.get("", response_model=PartnerReferralList)
@@ -61,7 +70,7 @@ async def get_referral(
 async def accept_referral(
     referral_id: str, session: SessionDep, principal: Partner, settings: Settings
 ) -> PartnerReferralRead:
-    """Take the referral on (only while it is `requested`)."""
+    """Take the referral on while it is `requested`; a shelter referral once its bed is held."""
     return await service.accept(
         session=session, principal=principal, referral_id=referral_id, settings=settings
     )
@@ -74,6 +83,7 @@ async def reject_referral(
     session: SessionDep,
     principal: Partner,
     settings: Settings,
+    mapping: Mapping,
 ) -> PartnerReferralRead:
     """Decline the referral with a reason; it moves on to the next partner."""
     return await service.reject(
@@ -82,5 +92,5 @@ async def reject_referral(
         referral_id=referral_id,
         reject_in=reject_in,
         settings=settings,
-        mapping=needs_service.active_mapping(),
+        mapping=mapping,
     )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from kamkor_common.auth import PlaceScope
 from kamkor_referral.referrals.models import ACTIVE_STATUSES, Referral, RoutingAttempt
 
 
@@ -45,24 +46,23 @@ async def list_referrals(
     household_id: str | None = None,
     status: str | None = None,
     service_type: str | None = None,
-    region: str | None = None,
-    districts: Sequence[str] | None = None,
+    scope: PlaceScope | None = None,
     organization_id: str | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[Referral], int]:
-    """One page of referrals, newest first, and how many match in all."""
+    """One page of referrals, newest first, and how many match in all (within the scope)."""
     query = select(Referral)
+    if scope is not None and not scope.everywhere:
+        query = query.where(col(Referral.region) == scope.region)
+        if scope.districts:
+            query = query.where(col(Referral.district).in_(scope.districts))
     if household_id is not None:
         query = query.where(col(Referral.household_id) == household_id)
     if status is not None:
         query = query.where(col(Referral.status) == status)
     if service_type is not None:
         query = query.where(col(Referral.service_type) == service_type)
-    if region is not None:
-        query = query.where(col(Referral.region) == region)
-    if districts is not None:
-        query = query.where(col(Referral.district).in_(districts))
     if organization_id is not None:
         query = query.where(col(Referral.organization_id) == organization_id)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
@@ -91,18 +91,27 @@ async def attempts_of(
     return found
 
 
-async def current_attempt(session: AsyncSession, referral: Referral) -> RoutingAttempt | None:
-    """The referral's latest attempt."""
-    if referral.attempts_count == 0:
-        return None
-    return (
-        await session.scalars(
-            select(RoutingAttempt).where(
-                col(RoutingAttempt.referral_id) == referral.id,
-                col(RoutingAttempt.number) == referral.attempts_count,
-            )
+async def current_attempts(
+    session: AsyncSession, referral_ids: Sequence[str]
+) -> dict[str, RoutingAttempt]:
+    """Each referral's current attempt: the one its attempts count points at."""
+    if not referral_ids:
+        return {}
+    rows = await session.scalars(
+        select(RoutingAttempt)
+        .join(
+            Referral,
+            (col(Referral.id) == col(RoutingAttempt.referral_id))
+            & (col(Referral.attempts_count) == col(RoutingAttempt.number)),
         )
-    ).one_or_none()
+        .where(col(Referral.id).in_(referral_ids))
+    )
+    return {attempt.referral_id: attempt for attempt in rows}
+
+
+async def current_attempt(session: AsyncSession, referral: Referral) -> RoutingAttempt | None:
+    """The referral's current attempt, if it has been addressed to anyone."""
+    return (await current_attempts(session, [referral.id])).get(referral.id)
 
 
 async def add(session: AsyncSession, row: Referral | RoutingAttempt) -> None:

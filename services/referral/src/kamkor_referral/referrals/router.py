@@ -29,7 +29,7 @@ async def list_referrals(
     status: ReferralStatus | None = None,
     service_type: ServiceType | None = None,
 ) -> ReferralList:
-    """Referrals, newest first; social workers and supervisors see their region's."""
+    """Referrals, newest first: a social worker sees their districts, a supervisor their region."""
     return await service.list_referrals(
         session=session,
         principal=principal,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.auth import Principal
+from kamkor_common.auth import PlaceScope, Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import Conflict, Forbidden, NotFound
 from kamkor_common.events.envelope import CloudEvent
@@ -41,7 +41,6 @@ from kamkor_referral.routing.schemas import RoutingRequest
 
 log = logging.getLogger("kamkor.referral.referrals")
 
-STAFF_SCOPED_ROLES = ("social_worker", "supervisor")
 # A hold in these states occupies (or may soon occupy) a bed that must be given back.
 LIVE_HOLD = ("requested", "held")
 
@@ -56,23 +55,55 @@ class InvalidTransition(Conflict):
     title = "The referral cannot make this change in its current state"
 
 
+class HoldPending(Conflict):
+    code = "hold_pending"
+    title = "The shelter has not confirmed the bed yet"
+
+
 # --- from flags ---------------------------------------------------------------------------
 
 
 async def open_from_flag(
-    *, session: AsyncSession, flagged: FamilyFlagged, cause: CloudEvent, mapping: NeedsMapping
+    *,
+    session: AsyncSession,
+    flagged: FamilyFlagged,
+    cause: CloudEvent,
+    mapping: NeedsMapping,
+    settings: ReferralSettings,
 ) -> list[Referral]:
-    """One active referral per needed service type: open and route it, or raise its priority."""
+    """One active referral per needed service type: open and route it, or raise its priority.
+
+    An unassigned referral flagged again is routed again: a partner may take it now.
+    """
     touched: list[Referral] = []
     for need in needs_service.needs_for(flagged=flagged, mapping=mapping):
         referral = await repository.get_active_for_need(
             session, household_id=flagged.household_id, service_type=need.service_type
         )
-        if referral is not None:
-            _raise_priority(referral, need)
-        else:
+        if referral is None:
             referral = await _create(session, flagged=flagged, need=need, cause=cause)
-            await _route(session, referral, cause=cause, mapping=mapping)
+            await _route(
+                session,
+                referral,
+                because=events.NEW_REFERRAL,
+                cause=cause,
+                mapping=mapping,
+                settings=settings,
+            )
+        else:
+            raised = _raise_priority(referral, need)
+            if referral.status == "unassigned":
+                # Supervisors were alerted when nobody could take it; alert them again
+                # only if it has become more urgent.
+                await _route(
+                    session,
+                    referral,
+                    because=events.FLAGGED_AGAIN,
+                    cause=cause,
+                    mapping=mapping,
+                    settings=settings,
+                    escalate_again=raised,
+                )
         touched.append(referral)
     return touched
 
@@ -97,10 +128,15 @@ async def _create(
     return referral
 
 
-def _raise_priority(referral: Referral, need: Need) -> None:
-    """A later flag for the same need: never a second referral, never a lower priority."""
+def _raise_priority(referral: Referral, need: Need) -> bool:
+    """A later flag for the same need: never a second referral, never a lower priority.
+
+    The change is recorded in the referral's reasons; it publishes no event of its own.
+    True when the priority went up.
+    """
     notes = [f"flagged again: {reason}" for reason in need.reasons]
-    if PRIORITY_RANK[need.priority] > PRIORITY_RANK[referral.priority]:
+    raised = PRIORITY_RANK[need.priority] > PRIORITY_RANK[referral.priority]
+    if raised:
         notes.append(f"priority raised from {referral.priority} to {need.priority}")
         referral.priority = need.priority
     referral.source_flag_ids = [
@@ -108,15 +144,28 @@ def _raise_priority(referral: Referral, need: Need) -> None:
         *(f for f in need.flag_ids if f not in referral.source_flag_ids),
     ]
     _note(referral, *notes)
+    return raised
 
 
 # --- routing ------------------------------------------------------------------------------
 
 
 async def _route(
-    session: AsyncSession, referral: Referral, *, cause: CloudEvent | None, mapping: NeedsMapping
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    because: str,
+    cause: CloudEvent | None,
+    mapping: NeedsMapping,
+    settings: ReferralSettings,
+    escalate_again: bool = True,
 ) -> None:
-    """Address the referral to the best eligible partner as a new attempt, or escalate."""
+    """Address the referral to the best eligible partner as a new attempt, or escalate.
+
+    `because` is the code the routed event carries. A referral that was unassigned
+    already is escalated again only when `escalate_again` says so.
+    """
+    was_unassigned = referral.status == "unassigned"
     attempts = (await repository.attempts_of(session, [referral.id])).get(referral.id, [])
     category = needs_service.shelter_category(service_type=referral.service_type, mapping=mapping)
     request = RoutingRequest(
@@ -124,6 +173,7 @@ async def _route(
         region=referral.region,
         district=referral.district,
         language=referral.language,
+        referral_id=referral.id,
         children_ages=tuple(referral.children_ages),
         shelter_category=category,
         # A shelter that refused the bed is out; its organisation may still have another.
@@ -132,15 +182,23 @@ async def _route(
             a.shelter_id for a in attempts if a.outcome == "hold_rejected" and a.shelter_id
         ),
     )
-    decision = await routing_service.plan(session=session, request=request)
+    decision = await routing_service.plan(
+        session=session, request=request, hold_answer_ttl=settings.hold_answer_ttl
+    )
     _note(referral, *decision.reasons)
     choice = decision.choice
     if choice is None:
         referral.status = "unassigned"
         referral.organization_id = referral.service_id = referral.shelter_id = None
-        events.publish_changed(
-            session, referral, type=REFERRAL_ESCALATED, cause=cause, reason=decision.summary
-        )
+        if escalate_again or not was_unassigned:
+            events.publish_changed(
+                session,
+                referral,
+                type=REFERRAL_ESCALATED,
+                cause=cause,
+                reason=events.NO_ELIGIBLE_PARTNER,
+            )
+        await session.flush()
         return
 
     shelter_id = choice.shelter.shelter_id if choice.shelter is not None else None
@@ -160,16 +218,27 @@ async def _route(
     referral.organization_id = choice.candidate.organization_id
     referral.service_id = choice.candidate.service_id
     referral.shelter_id = shelter_id
-    if shelter_id is not None:
-        referral.hold_status = "requested"
-    events.publish_changed(
-        session, referral, type=REFERRAL_ROUTED, cause=cause, reason=decision.summary
-    )
+    events.publish_changed(session, referral, type=REFERRAL_ROUTED, cause=cause, reason=because)
     if shelter_id is not None and category is not None:
-        events.publish_bed_hold_requested(
-            session, referral, shelter_id=shelter_id, category=category, cause=cause
-        )
+        _ask_for_bed(session, referral, shelter_id=shelter_id, category=category, cause=cause)
     await session.flush()
+
+
+def _ask_for_bed(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    shelter_id: str,
+    category: str,
+    cause: CloudEvent | None,
+) -> None:
+    """Ask the shelter for a bed; until it answers, the bed counts as taken in routing."""
+    referral.hold_status = "requested"
+    referral.hold_category = category
+    referral.hold_requested_at = utcnow()
+    events.publish_bed_hold_requested(
+        session, referral, shelter_id=shelter_id, category=category, cause=cause
+    )
 
 
 # --- answers from shelters ----------------------------------------------------------------
@@ -201,13 +270,19 @@ async def record_hold_rejected(
     rejected: HoldRejected,
     cause: CloudEvent,
     mapping: NeedsMapping,
+    settings: ReferralSettings,
 ) -> None:
-    """The shelter cannot hold a bed: try the next shelter or partner as a new attempt."""
+    """The shelter cannot hold a bed: try the next shelter or partner as a new attempt.
+
+    Only an answer to the bed the referral is waiting for counts: once the partner has
+    accepted, or the referral has moved to another shelter, a rejection is stale.
+    """
     referral = await repository.get(session, rejected.referral_id, for_update=True)
     if (
         referral is None
+        or referral.status != "requested"
         or referral.shelter_id != rejected.shelter_id
-        or referral.hold_status not in LIVE_HOLD
+        or referral.hold_status != "requested"
     ):
         log.info("hold rejection for referral %s is not current; ignored", rejected.referral_id)
         return
@@ -222,23 +297,50 @@ async def record_hold_rejected(
         f"shelter {rejected.shelter_id} could not hold a {rejected.category} bed: "
         f"{rejected.reason}",
     )
-    await _route(session, referral, cause=cause, mapping=mapping)
+    await _route(
+        session,
+        referral,
+        because=events.hold_rejected(rejected.reason),
+        cause=cause,
+        mapping=mapping,
+        settings=settings,
+    )
 
 
-async def record_hold_released(*, session: AsyncSession, released: HoldReleased) -> None:
-    """The shelter let the held bed go (expired or released)."""
+async def record_hold_released(
+    *,
+    session: AsyncSession,
+    released: HoldReleased,
+    cause: CloudEvent,
+    mapping: NeedsMapping,
+) -> None:
+    """The shelter let the held bed go (expired or released).
+
+    While the partner has not answered yet, the family still needs that bed: the same
+    shelter is asked again (a rejection then moves the referral on, as for a first request).
+    """
     referral = await repository.get(session, released.referral_id, for_update=True)
     if (
         referral is None
         or referral.shelter_id != released.shelter_id
         or referral.hold_status != "held"
     ):
+        log.info("hold %s release for referral %s ignored", released.hold_id, released.referral_id)
         return
     referral.hold_status = "released"
     _note(
         referral,
         f"bed hold {released.hold_id} at shelter {released.shelter_id} released: {released.reason}",
     )
+    category = referral.hold_category or needs_service.shelter_category(
+        service_type=referral.service_type, mapping=mapping
+    )
+    if referral.status == "requested" and category is not None:
+        _ask_for_bed(
+            session, referral, shelter_id=released.shelter_id, category=category, cause=cause
+        )
+        _note(referral, f"bed asked for again at shelter {released.shelter_id}")
+    await session.flush()
 
 
 # --- staff --------------------------------------------------------------------------------
@@ -253,15 +355,13 @@ async def list_referrals(
     service_type: str | None,
     page: PageParams,
 ) -> ReferralList:
-    """Referrals within the principal's reach, newest first."""
-    region, districts = _scope(principal)
+    """Referrals of the places the principal may see, newest first."""
     referrals, total = await repository.list_referrals(
         session,
         household_id=household_id,
         status=status,
         service_type=service_type,
-        region=region,
-        districts=districts,
+        scope=principal.place_scope(),
         limit=page.limit,
         offset=page.offset,
     )
@@ -274,24 +374,11 @@ async def get_referral(
     *, session: AsyncSession, principal: Principal, referral_id: str
 ) -> ReferralRead:
     """One referral with its attempts and reasons; outside the principal's reach it is absent."""
+    scope: PlaceScope = principal.place_scope()
     referral = await repository.get(session, referral_id)
-    if referral is None or not _within_scope(principal, referral):
+    if referral is None or not scope.allows(referral.region, referral.district):
         raise ReferralNotFound(f"no referral {referral_id}")
     return (await _read(session, [referral]))[0]
-
-
-def _scope(principal: Principal) -> tuple[str | None, list[str] | None]:
-    if principal.role not in STAFF_SCOPED_ROLES:
-        return None, None
-    districts = principal.districts if principal.role == "social_worker" else []
-    return principal.region, (districts or None)
-
-
-def _within_scope(principal: Principal, referral: Referral) -> bool:
-    region, districts = _scope(principal)
-    if region is not None and referral.region != region:
-        return False
-    return districts is None or referral.district in districts
 
 
 async def _read(session: AsyncSession, referrals: Sequence[Referral]) -> list[ReferralRead]:
@@ -365,9 +452,9 @@ async def partner_list(
         limit=page.limit,
         offset=page.offset,
     )
-    attempts = await repository.attempts_of(session, [r.id for r in referrals])
+    current = await repository.current_attempts(session, [r.id for r in referrals])
     return PartnerReferralList(
-        items=[_partner_read(r, _latest(attempts.get(r.id, [])), settings) for r in referrals],
+        items=[_partner_read(r, current.get(r.id), settings) for r in referrals],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -394,10 +481,15 @@ async def accept(
     referral_id: str,
     settings: ReferralSettings,
 ) -> PartnerReferralRead:
-    """The partner takes the referral on."""
+    """The partner takes the referral on; a shelter referral only once its bed is held."""
     referral = await _partners_referral(session, principal, referral_id, for_update=True)
     if referral.status != "requested":
         raise InvalidTransition(f"a referral in status {referral.status} cannot be accepted")
+    if referral.shelter_id is not None and referral.hold_status != "held":
+        raise HoldPending(
+            f"shelter {referral.shelter_id} has not held a bed for this referral "
+            f"(hold {referral.hold_status}); accept once it has"
+        )
     attempt = await repository.current_attempt(session, referral)
     if attempt is not None:
         attempt.outcome = "accepted"
@@ -432,20 +524,27 @@ async def reject(
         referral, f"rejected by {await _organization_name(session, referral)}: {reject_in.reason}"
     )
     events.publish_changed(
-        session, referral, type=REFERRAL_REJECTED, cause=None, reason=reject_in.reason
+        session, referral, type=REFERRAL_REJECTED, cause=None, reason=events.REJECTED_BY_PARTNER
     )
     if referral.shelter_id is not None and referral.hold_status in LIVE_HOLD:
         events.publish_bed_hold_release_requested(
             session,
             referral,
             shelter_id=referral.shelter_id,
-            reason=f"the partner rejected the referral: {reject_in.reason}",
+            reason=events.RELEASE_REFERRAL_REJECTED,
             cause=None,
         )
         referral.hold_status = "released"
         _note(referral, f"bed hold at shelter {referral.shelter_id} to be released")
     answered = _partner_read(referral, attempt, settings)
-    await _route(session, referral, cause=None, mapping=mapping)
+    await _route(
+        session,
+        referral,
+        because=events.REJECTED_BY_PARTNER,
+        cause=None,
+        mapping=mapping,
+        settings=settings,
+    )
     return answered
 
 
@@ -473,10 +572,6 @@ async def _organization_name(session: AsyncSession, referral: Referral) -> str:
         session, organization_ids=[referral.organization_id], service_ids=[]
     )
     return organizations.get(referral.organization_id, referral.organization_id)
-
-
-def _latest(attempts: Sequence[RoutingAttempt]) -> RoutingAttempt | None:
-    return attempts[-1] if attempts else None
 
 
 def _partner_read(

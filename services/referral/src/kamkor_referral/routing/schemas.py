@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-COUNTRY_CODE = "KG"
 # How specific an area is: a district partner knows the family's place best.
 AREA_RANK: dict[str, int] = {"district": 3, "region": 2, "country": 1}
 
@@ -35,7 +34,7 @@ class Candidate:
     min_age: int | None = None
     max_age: int | None = None
     open_referral_limit: int | None = None
-    open_referrals: int = 0  # its referrals in requested / accepted / in_progress
+    open_referrals: int = 0  # its open referrals (requested, accepted, in progress, on hold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +58,7 @@ class RoutingRequest:
     region: str
     district: str
     language: str
+    referral_id: str | None = None  # the referral being routed, left out of every count
     children_ages: tuple[int, ...] = ()
     shelter_category: str | None = None  # set for shelter service types
     tried_service_ids: frozenset[str] = frozenset()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kamkor_common.db import utcnow
+from kamkor_common.reference.partners import COUNTRY
 from kamkor_referral.capacity import repository as capacity_repository
 from kamkor_referral.routing import repository
 from kamkor_referral.routing.schemas import (
     AREA_RANK,
-    COUNTRY_CODE,
     Area,
     Candidate,
     Choice,
@@ -28,7 +30,7 @@ def covering_area(areas: Iterable[Area], request: RoutingRequest) -> Area | None
         for area in areas
         if (area.kind == "district" and area.code == request.district)
         or (area.kind == "region" and area.code == request.region)
-        or (area.kind == "country" and area.code == COUNTRY_CODE)
+        or (area.kind == "country" and area.code == COUNTRY)
     ]
     return max(covering, key=lambda area: AREA_RANK[area.kind], default=None)
 
@@ -199,9 +201,21 @@ def _age_range(candidate: Candidate) -> str:
     return f"up to {candidate.max_age}"
 
 
-async def plan(*, session: AsyncSession, request: RoutingRequest) -> Decision:
-    """Gather the candidates, their load and the free beds, then decide."""
-    candidates = await repository.candidates(session, service_type=request.service_type)
+async def plan(
+    *,
+    session: AsyncSession,
+    request: RoutingRequest,
+    hold_answer_ttl: timedelta,
+    now: datetime | None = None,
+) -> Decision:
+    """Gather the candidates, their load and the free beds, then decide.
+
+    A bed asked for within `hold_answer_ttl` and not answered yet is not free: the
+    shelter's snapshot has not counted it. Older requests are left to the snapshots.
+    """
+    candidates = await repository.candidates(
+        session, service_type=request.service_type, referral_id=request.referral_id
+    )
     shelters: list[ShelterBeds] = []
     if request.shelter_category is not None and candidates:
         rows = await capacity_repository.availability(
@@ -210,7 +224,11 @@ async def plan(*, session: AsyncSession, request: RoutingRequest) -> Decision:
             category=request.shelter_category,
         )
         awaiting = await repository.holds_awaiting_answer(
-            session, service_type=request.service_type, shelter_ids=[r.shelter_id for r in rows]
+            session,
+            category=request.shelter_category,
+            shelter_ids=[r.shelter_id for r in rows],
+            asked_since=(now or utcnow()) - hold_answer_ttl,
+            excluding=request.referral_id,
         )
         shelters = [
             ShelterBeds(

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3c4890774d1a
+Revision ID: 7dd143f2a92f
 Revises: 
-Create Date: 2026-11-23 15:25:47.961728
+Create Date: 2026-11-23 16:00:13.865484
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '3c4890774d1a'
+revision: str = '7dd143f2a92f'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -66,6 +66,8 @@ def upgrade() -> None:
     sa.Column('service_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('shelter_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('hold_status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('hold_category', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('hold_requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
@@ -79,6 +81,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_referrals_organization_status', ['organization_id', 'status'], unique=False)
         batch_op.create_index('ix_referrals_region_created', ['region', 'created_at'], unique=False)
         batch_op.create_index('ix_referrals_service_status', ['service_id', 'status'], unique=False)
+        batch_op.create_index('ix_referrals_shelter_hold_requested', ['shelter_id', 'hold_requested_at'], unique=False, postgresql_where=sa.text("hold_status = 'requested'"), sqlite_where=sa.text("hold_status = 'requested'"))
         batch_op.create_index(batch_op.f('ix_referrals_status'), ['status'], unique=False)
         batch_op.create_index('uq_referrals_active_need', ['household_id', 'service_type'], unique=True, postgresql_where=sa.text("status IN ('draft', 'requested', 'accepted', 'in_progress', 'on_hold', 'unassigned')"), sqlite_where=sa.text("status IN ('draft', 'requested', 'accepted', 'in_progress', 'on_hold', 'unassigned')"))
 
@@ -169,6 +172,7 @@ def downgrade() -> None:
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.drop_index('uq_referrals_active_need', postgresql_where=sa.text("status IN ('draft', 'requested', 'accepted', 'in_progress', 'on_hold', 'unassigned')"), sqlite_where=sa.text("status IN ('draft', 'requested', 'accepted', 'in_progress', 'on_hold', 'unassigned')"))
         batch_op.drop_index(batch_op.f('ix_referrals_status'))
+        batch_op.drop_index('ix_referrals_shelter_hold_requested', postgresql_where=sa.text("hold_status = 'requested'"), sqlite_where=sa.text("hold_status = 'requested'"))
         batch_op.drop_index('ix_referrals_service_status')
         batch_op.drop_index('ix_referrals_region_created')
         batch_op.drop_index('ix_referrals_organization_status')
