@@ -341,6 +341,28 @@ class TestShelterAnswers:
         found = await referral.referrals(shelter_referral["household_id"])
         assert any(hold_id in r for r in found["temporary_shelter"]["reasons"])
 
+    async def test_an_arrival_confirms_the_hold(self, referral: Any) -> None:
+        shelter_referral = await shelter_referral_for_new_family(referral)
+        hold_id = await place_hold(referral, shelter_referral)
+        await accept(referral, shelter_referral)
+        await referral.shelter_event(
+            shelter.HOLD_CONFIRMED,
+            shelter_referral["shelter_id"],
+            shelter.HoldConfirmed(
+                hold_id=hold_id,
+                referral_id=shelter_referral["id"],
+                shelter_id=shelter_referral["shelter_id"],
+                category="family",
+                beds=1,
+            ),
+        )
+        found = await referral.wait_for_referrals(
+            shelter_referral["household_id"],
+            lambda f: f["temporary_shelter"]["hold_status"] == "confirmed",
+        )
+        assert found["temporary_shelter"]["status"] == "accepted"
+        assert found["temporary_shelter"]["reasons"][-1].startswith("family arrived at shelter")
+
     async def test_a_rejected_hold_moves_to_another_shelter(self, referral: Any) -> None:
         shelter_referral = await shelter_referral_for_new_family(referral)
         refused = shelter_referral["shelter_id"]

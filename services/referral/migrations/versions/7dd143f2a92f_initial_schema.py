@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('attempts_count', sa.Integer(), nullable=False),
-    sa.CheckConstraint("hold_status IS NULL OR hold_status IN ('none', 'requested', 'held', 'rejected', 'released')", name='ck_referrals_hold_status'),
+    sa.CheckConstraint("hold_status IS NULL OR hold_status IN ('none', 'requested', 'held', 'confirmed', 'rejected', 'released')", name='ck_referrals_hold_status'),
     sa.CheckConstraint("priority IN ('stat', 'urgent', 'routine')", name='ck_referrals_priority'),
     sa.PrimaryKeyConstraint('id')
     )

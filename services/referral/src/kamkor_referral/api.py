@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
 from kamkor_common.events.schemas.shelter import (
     CAPACITY_CHANGED,
+    HOLD_CONFIRMED,
     HOLD_EXPIRED,
     HOLD_PLACED,
     HOLD_REJECTED,
@@ -47,6 +48,7 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
                 HOLD_REJECTED: referrals.on_hold_rejected,
                 HOLD_RELEASED: referrals.on_hold_released,
                 HOLD_EXPIRED: referrals.on_hold_released,
+                HOLD_CONFIRMED: referrals.on_hold_confirmed,
             },
         )
     ]

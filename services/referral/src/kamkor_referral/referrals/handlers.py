@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.risk import FamilyFlagged
-from kamkor_common.events.schemas.shelter import HoldPlaced, HoldRejected, HoldReleased
+from kamkor_common.events.schemas.shelter import (
+    HoldConfirmed,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+)
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs.schemas import NeedsMapping
 from kamkor_referral.referrals import service
@@ -35,6 +40,12 @@ class ReferralHandlers:
         """`kamkor.shelter.hold.placed.v1`: the bed is held for the family."""
         await service.record_hold_placed(
             session=session, placed=HoldPlaced.model_validate(event.data)
+        )
+
+    async def on_hold_confirmed(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.shelter.hold.confirmed.v1`: the family arrived, the bed is occupied."""
+        await service.record_hold_confirmed(
+            session=session, confirmed=HoldConfirmed.model_validate(event.data)
         )
 
     async def on_hold_rejected(self, *, session: AsyncSession, event: CloudEvent) -> None:

@@ -26,7 +26,7 @@ class Referral(SQLModel, table=True):
         CheckConstraint("priority IN ('stat', 'urgent', 'routine')", name="ck_referrals_priority"),
         CheckConstraint(
             "hold_status IS NULL OR hold_status IN "
-            "('none', 'requested', 'held', 'rejected', 'released')",
+            "('none', 'requested', 'held', 'confirmed', 'rejected', 'released')",
             name="ck_referrals_hold_status",
         ),
         # The rule "one active referral per household and service type", kept by the

@@ -23,7 +23,7 @@ ReferralStatus = Literal[
     "unassigned",
     "entered_in_error",
 ]
-HoldStatus = Literal["none", "requested", "held", "rejected", "released"]
+HoldStatus = Literal["none", "requested", "held", "confirmed", "rejected", "released"]
 AttemptOutcome = Literal["pending", "accepted", "rejected", "hold_rejected", "superseded"]
 
 

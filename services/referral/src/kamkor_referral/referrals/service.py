@@ -19,7 +19,12 @@ from kamkor_common.events.schemas.referral import (
     REFERRAL_ROUTED,
 )
 from kamkor_common.events.schemas.risk import FamilyFlagged
-from kamkor_common.events.schemas.shelter import HoldPlaced, HoldRejected, HoldReleased
+from kamkor_common.events.schemas.shelter import (
+    HoldConfirmed,
+    HoldPlaced,
+    HoldRejected,
+    HoldReleased,
+)
 from kamkor_common.pagination import PageParams
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.directory import repository as directory_repository
@@ -261,6 +266,24 @@ async def record_hold_placed(*, session: AsyncSession, placed: HoldPlaced) -> No
         referral,
         f"bed hold {placed.hold_id} placed at shelter {placed.shelter_id} ({placed.category}) "
         f"until {placed.expires_at:%Y-%m-%d %H:%M} UTC",
+    )
+
+
+async def record_hold_confirmed(*, session: AsyncSession, confirmed: HoldConfirmed) -> None:
+    """The family arrived at the shelter: the held bed is occupied now."""
+    referral = await repository.get(session, confirmed.referral_id, for_update=True)
+    if referral is None or referral.shelter_id != confirmed.shelter_id:
+        log.info(
+            "arrival for referral %s at shelter %s is not current; ignored",
+            confirmed.referral_id,
+            confirmed.shelter_id,
+        )
+        return
+    referral.hold_status = "confirmed"
+    _note(
+        referral,
+        f"family arrived at shelter {confirmed.shelter_id}: bed hold {confirmed.hold_id} "
+        f"confirmed ({confirmed.beds} {confirmed.category} bed(s))",
     )
 
 
