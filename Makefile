@@ -17,7 +17,7 @@ test: install
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/common/src services/registry/src services/risk/src services/referral/src services/shelter/src gateway/src
+	$(UV) run mypy libs/common/src services/registry/src services/risk/src services/referral/src services/shelter/src gateway/src bench
 
 format:
 	$(UV) run ruff check --fix .

@@ -6,13 +6,9 @@ Real parts: PostgreSQL on 127.0.0.1:5432 (a throw-away database) and the embedde
 from __future__ import annotations
 
 import asyncio
-import json
-import platform
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +25,6 @@ from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.settings import KamkorSettings
 from kamkor_common.testing import create_database, database_url, drop_database, wait_until
 
-REPORTS = Path(__file__).parent / "reports"
 TOPIC = "bench.messaging.v1"
 EVENT_TYPE = "kamkor.bench.tick.v1"
 
@@ -108,15 +103,15 @@ async def _measure(
     }
 
 
-async def run() -> None:
+async def run() -> dict[str, dict[str, float]]:
     name = await create_database("bench")
     database = Database(database_url(name))
     try:
         async with database.engine.begin() as conn:
             await conn.run_sync(
                 SQLModel.metadata.create_all,
-                tables=[OutboxMessage.__table__, InboxMessage.__table__],
-            )  # type: ignore[attr-defined]
+                tables=[OutboxMessage.__table__, InboxMessage.__table__],  # type: ignore[attr-defined]
+            )
         async with running_broker() as broker:
             await ensure_topics(broker.bootstrap, {TOPIC: 4})
             results = {
@@ -128,26 +123,4 @@ async def run() -> None:
     finally:
         await database.dispose()
         await drop_database(name)
-    report = {
-        "benchmark": "outbox to consumer on PostgreSQL and the embedded broker",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, Python {platform.python_version()}",
-        "results": results,
-    }
-    REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "messaging.json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = [
-        "# Messaging: outbox → broker → consumer",
-        "",
-        f"{report['when']} · {report['machine']}",
-        "",
-        "| run | events | p50 ms | p95 ms | max ms | events/s |",
-        "|---|---|---|---|---|---|",
-    ]
-    for label, r in results.items():
-        lines.append(
-            f"| {label} | {r['events']} | {r['latency_ms_p50']} | "
-            f"{r['latency_ms_p95']} | {r['latency_ms_max']} | {r['events_per_s']} |"
-        )
-    (REPORTS / "messaging.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return results

@@ -1,0 +1,34 @@
+"""Benchmark reports: one JSON file and one Markdown table per benchmark in bench/reports/."""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPORTS = Path(__file__).parent / "reports"
+
+
+def write(name: str, title: str, results: dict[str, dict[str, Any]]) -> str:
+    """Write `<name>.json` and `<name>.md`; returns the Markdown."""
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    machine = f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}"
+    REPORTS.mkdir(exist_ok=True)
+    report = {"benchmark": title, "when": when, "machine": machine, "results": results}
+    (REPORTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    columns = list(next(iter(results.values())))
+    lines = [
+        f"# {title}",
+        "",
+        f"{when} · {machine}",
+        "",
+        "| run | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for label, row in results.items():
+        lines.append(f"| {label} | " + " | ".join(str(row[c]) for c in columns) + " |")
+    markdown = "\n".join(lines) + "\n"
+    (REPORTS / f"{name}.md").write_text(markdown)
+    return markdown
