@@ -19,8 +19,7 @@ from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.messaging import outbox
 from kamkor_common.messaging.broker import running_broker
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
-from kamkor_common.messaging.inbox import InboxMessage
-from kamkor_common.messaging.outbox import OutboxMessage, OutboxRelay
+from kamkor_common.messaging.outbox import OutboxRelay
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.settings import KamkorSettings
 from kamkor_common.testing import create_database, database_url, drop_database, wait_until
@@ -110,7 +109,7 @@ async def run() -> dict[str, dict[str, float]]:
         async with database.engine.begin() as conn:
             await conn.run_sync(
                 SQLModel.metadata.create_all,
-                tables=[OutboxMessage.__table__, InboxMessage.__table__],  # type: ignore[attr-defined]
+                tables=[SQLModel.metadata.tables[t] for t in ("outbox_messages", "inbox_messages")],
             )
         async with running_broker() as broker:
             await ensure_topics(broker.bootstrap, {TOPIC: 4})

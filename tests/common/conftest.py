@@ -6,8 +6,6 @@ import pytest
 from sqlmodel import SQLModel
 
 from kamkor_common.db import Database
-from kamkor_common.messaging.inbox import InboxMessage
-from kamkor_common.messaging.outbox import OutboxMessage
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +15,7 @@ async def messaging_db(make_database: Callable[[str], Awaitable[str]]) -> AsyncI
     async with database.engine.begin() as conn:
         await conn.run_sync(
             SQLModel.metadata.create_all,
-            tables=[OutboxMessage.__table__, InboxMessage.__table__],  # type: ignore[attr-defined]
+            tables=[SQLModel.metadata.tables[t] for t in ("outbox_messages", "inbox_messages")],
         )
     yield database
     await database.dispose()
@@ -33,7 +31,7 @@ async def sqlite_messaging_db(
     async with database.engine.begin() as conn:
         await conn.run_sync(
             SQLModel.metadata.create_all,
-            tables=[OutboxMessage.__table__, InboxMessage.__table__],  # type: ignore[attr-defined]
+            tables=[SQLModel.metadata.tables[t] for t in ("outbox_messages", "inbox_messages")],
         )
     yield database
     await database.dispose()
