@@ -24,10 +24,11 @@ from kamkor_common.events.schemas import risk, shelter
 from kamkor_common.events.topics import RISK_FLAGS, SHELTER_CAPACITY
 from kamkor_common.messaging.broker import EmbeddedBroker
 from kamkor_common.messaging.inbox import InboxMessage
-from kamkor_common.messaging.outbox import kafka_headers
+from kamkor_common.messaging.outbox import OutboxRelay, kafka_headers
 from kamkor_common.messaging.producer import Producer
 from kamkor_common.reference.partners import SHELTERS
 from kamkor_common.testing import dev_token, running_app, wait_until
+from kamkor_referral.capacity import service as capacity_service
 from kamkor_referral.capacity.models import ShelterAvailability
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.main import create_app
@@ -216,32 +217,79 @@ async def referral(
     await database.dispose()
 
 
+@pytest.fixture(scope="session")
+async def quiet_referral(
+    broker: EmbeddedBroker, make_database: Callable[[str], Awaitable[str]]
+) -> AsyncIterator[ReferralHarness]:
+    """A second referral service on a database of its own, with no consumers or timers.
+
+    A deadline pass run with a clock hours ahead handles every referral of its database
+    that is due by then: on the shared database it would move the other tests' referrals.
+    A second member of the `referral` consumer group would take partitions from the shared
+    service, so this one runs as `api` only: tests open its referrals and apply its shelter
+    capacity by calling the services the consumers call, and a relay of the fixture's own
+    publishes its outbox to the broker.
+    """
+    settings = ReferralSettings(
+        DATABASE_URL=await make_database("referral_quiet"),
+        KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
+        ENVIRONMENT="test",
+        SEED_REFERENCE_DATA=True,
+        ROLE="api",
+    )
+    app = create_app(settings)
+    database = Database(settings.DATABASE_URL)
+    producer = Producer(settings)
+    relay = OutboxRelay(sessionmaker=database.sessionmaker, producer=producer, poll_interval_s=0.2)
+    async with running_app(app) as client:
+        async with database.sessionmaker() as session, session.begin():
+            for snapshot in _seeded_capacity():
+                await capacity_service.apply_snapshot(session=session, snapshot=snapshot)
+        relaying = asyncio.create_task(relay.run())
+        yield ReferralHarness(
+            app=app,
+            client=client,
+            settings=settings,
+            database=database,
+            producer=producer,
+            bootstrap=broker.bootstrap,
+        )
+        relay.stop()
+        await asyncio.wait_for(relaying, 10)
+    await producer.stop()
+    await database.dispose()
+
+
+def _seeded_capacity() -> list[shelter.CapacityChanged]:
+    """Every seeded shelter with all its beds free, as the shelter service would announce it."""
+    as_of = datetime.now(UTC)
+    return [
+        shelter.CapacityChanged(
+            shelter_id=seeded.id,
+            organization_id=seeded.organization_id,
+            region=seeded.region,
+            district=seeded.district,
+            categories=[
+                shelter.CategoryCapacity(
+                    category=category,
+                    total=total,
+                    out_of_service=0,
+                    occupied=0,
+                    held=0,
+                    available=total,
+                )
+                for category, total in seeded.beds.items()
+            ],
+            as_of=as_of,
+        )
+        for seeded in SHELTERS
+    ]
+
+
 async def _publish_seeded_capacity(harness: ReferralHarness) -> None:
     """Every seeded shelter announces all its beds free, as the shelter service would."""
-    as_of = datetime.now(UTC)
-    for seeded in SHELTERS:
-        await harness.shelter_event(
-            shelter.CAPACITY_CHANGED,
-            seeded.id,
-            shelter.CapacityChanged(
-                shelter_id=seeded.id,
-                organization_id=seeded.organization_id,
-                region=seeded.region,
-                district=seeded.district,
-                categories=[
-                    shelter.CategoryCapacity(
-                        category=category,
-                        total=total,
-                        out_of_service=0,
-                        occupied=0,
-                        held=0,
-                        available=total,
-                    )
-                    for category, total in seeded.beds.items()
-                ],
-                as_of=as_of,
-            ),
-        )
+    for snapshot in _seeded_capacity():
+        await harness.shelter_event(shelter.CAPACITY_CHANGED, snapshot.shelter_id, snapshot)
     wanted = {(s.id, category) for s in SHELTERS for category in s.beds}
 
     async def known() -> bool:

@@ -129,11 +129,15 @@ def upgrade() -> None:
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("outcome IN ('pending', 'accepted', 'rejected', 'hold_rejected', 'superseded')", name='ck_routing_attempts_outcome'),
+    sa.Column('response_due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('remind_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("outcome IN ('pending', 'accepted', 'rejected', 'hold_rejected', 'expired', 'superseded')", name='ck_routing_attempts_outcome'),
     sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('routing_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_routing_attempts_pending_remind', ['remind_at'], unique=False, postgresql_where=sa.text("outcome = 'pending'"), sqlite_where=sa.text("outcome = 'pending'"))
         batch_op.create_index('uq_routing_attempts_number', ['referral_id', 'number'], unique=True)
 
     op.create_table('service_areas',
@@ -158,6 +162,7 @@ def downgrade() -> None:
     op.drop_table('service_areas')
     with op.batch_alter_table('routing_attempts', schema=None) as batch_op:
         batch_op.drop_index('uq_routing_attempts_number')
+        batch_op.drop_index('ix_routing_attempts_pending_remind', postgresql_where=sa.text("outcome = 'pending'"), sqlite_where=sa.text("outcome = 'pending'"))
 
     op.drop_table('routing_attempts')
     with op.batch_alter_table('partner_services', schema=None) as batch_op:

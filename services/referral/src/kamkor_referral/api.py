@@ -1,9 +1,11 @@
-"""The routers and consumer groups of the referral service."""
+"""The routers, consumer groups and timers of the referral service."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from kamkor_common.db import utcnow
 from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
 from kamkor_common.events.schemas.shelter import (
     CAPACITY_CHANGED,
@@ -15,10 +17,12 @@ from kamkor_common.events.schemas.shelter import (
 )
 from kamkor_common.events.topics import RISK_FLAGS, SHELTER_CAPACITY
 from kamkor_common.messaging.consumer import ConsumerSpec
+from kamkor_common.service import Timer
 from kamkor_referral.capacity import handlers as capacity_handlers
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.directory.router import router as directory_router
 from kamkor_referral.needs import service as needs_service
+from kamkor_referral.referrals import service as referral_service
 from kamkor_referral.referrals.handlers import ReferralHandlers
 from kamkor_referral.referrals.partner_router import router as partner_router
 from kamkor_referral.referrals.router import router as referral_router
@@ -52,3 +56,15 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
             },
         )
     ]
+
+
+def timers(settings: ReferralSettings) -> list[Timer]:
+    """The worker's periodic jobs: partners' response deadlines and half-time reminders."""
+    mapping = needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
+
+    async def deadlines(session: AsyncSession) -> None:
+        await referral_service.handle_due_responses(
+            session=session, now=utcnow(), settings=settings, mapping=mapping
+        )
+
+    return [Timer("deadlines", settings.DEADLINE_CHECK_S, deadlines)]

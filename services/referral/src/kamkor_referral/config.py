@@ -19,6 +19,10 @@ class ReferralSettings(KamkorSettings):
     RESPONSE_DUE_STAT_HOURS: float = 2
     RESPONSE_DUE_URGENT_HOURS: float = 24
     RESPONSE_DUE_ROUTINE_HOURS: float = 72
+    # How often the worker looks for missed deadlines and reminders due, and how many
+    # referrals one run handles at most (each run is one transaction).
+    DEADLINE_CHECK_S: float = 60
+    DEADLINE_BATCH_SIZE: int = 100
 
     # How long a bed hold asked of a shelter counts as taking one of its free beds while the
     # shelter has not answered. Its next capacity snapshot counts the hold itself; a request

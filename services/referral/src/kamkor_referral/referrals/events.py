@@ -25,9 +25,11 @@ NEW_REFERRAL = "new_referral"
 FLAGGED_AGAIN = "flagged_again"
 REJECTED_BY_PARTNER = "rejected_by_partner"
 NO_ELIGIBLE_PARTNER = "no_eligible_partner"
+DEADLINE_MISSED = "deadline_missed"
 # Why the referral service asks a shelter to let a bed go.
 RELEASE_REFERRAL_REJECTED = "referral_rejected"
 RELEASE_REFERRAL_CANCELLED = "referral_cancelled"
+RELEASE_DEADLINE_MISSED = "deadline_missed"
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 

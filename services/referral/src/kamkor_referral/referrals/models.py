@@ -18,6 +18,7 @@ OPEN_AT_PARTNER_STATUSES = ("requested", "accepted", "in_progress", "on_hold")
 
 _ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_STATUSES))
 _HOLD_REQUESTED_SQL = "hold_status = 'requested'"
+_PENDING_SQL = "outcome = 'pending'"
 
 
 class Referral(SQLModel, table=True):
@@ -86,10 +87,18 @@ class RoutingAttempt(SQLModel, table=True):
     __tablename__ = "routing_attempts"
     __table_args__ = (
         CheckConstraint(
-            "outcome IN ('pending', 'accepted', 'rejected', 'hold_rejected', 'superseded')",
+            "outcome IN "
+            "('pending', 'accepted', 'rejected', 'hold_rejected', 'expired', 'superseded')",
             name="ck_routing_attempts_outcome",
         ),
         Index("uq_routing_attempts_number", "referral_id", "number", unique=True),
+        # The deadline worker looks only at attempts still waiting for an answer.
+        Index(
+            "ix_routing_attempts_pending_remind",
+            "remind_at",
+            postgresql_where=text(_PENDING_SQL),
+            sqlite_where=text(_PENDING_SQL),
+        ),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -106,3 +115,9 @@ class RoutingAttempt(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # When the partner must answer, and when it is reminded (half-time), fixed when the
+    # attempt is made from the priority then (and shortened if the priority rises), so that
+    # the partner's deadline does not move under it when the settings change.
+    response_due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    remind_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

@@ -26,7 +26,7 @@ Partner = Annotated[Principal, Depends(require_roles("partner"))]
 
 
 def get_settings(request: Request) -> ReferralSettings:
-    """The settings the app was built with (response deadlines)."""
+    """The settings the app was built with (routing)."""
     settings: ReferralSettings = request.app.state.settings
     return settings
 
@@ -46,34 +46,29 @@ Mapping = Annotated[NeedsMapping, Depends(get_mapping)]
 async def list_referrals(
     session: SessionDep,
     principal: Partner,
-    settings: Settings,
     page: Annotated[PageParams, Depends(page_params)],
     status: ReferralStatus | None = None,
 ) -> PartnerReferralList:
     """The referrals addressed to your organisation, newest first."""
     return await service.partner_list(
-        session=session, principal=principal, status=status, page=page, settings=settings
+        session=session, principal=principal, status=status, page=page
     )
 
 
 @router.get("/{referral_id}", response_model=PartnerReferralRead)
 async def get_referral(
-    referral_id: str, session: SessionDep, principal: Partner, settings: Settings
+    referral_id: str, session: SessionDep, principal: Partner
 ) -> PartnerReferralRead:
     """One referral addressed to your organisation, with the time your answer is due."""
-    return await service.partner_get(
-        session=session, principal=principal, referral_id=referral_id, settings=settings
-    )
+    return await service.partner_get(session=session, principal=principal, referral_id=referral_id)
 
 
 @router.post("/{referral_id}/accept", response_model=PartnerReferralRead)
 async def accept_referral(
-    referral_id: str, session: SessionDep, principal: Partner, settings: Settings
+    referral_id: str, session: SessionDep, principal: Partner
 ) -> PartnerReferralRead:
     """Take the referral on while it is `requested`; a shelter referral once its bed is held."""
-    return await service.accept(
-        session=session, principal=principal, referral_id=referral_id, settings=settings
-    )
+    return await service.accept(session=session, principal=principal, referral_id=referral_id)
 
 
 @router.post("/{referral_id}/reject", response_model=PartnerReferralRead)

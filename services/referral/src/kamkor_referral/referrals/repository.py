@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -112,6 +113,43 @@ async def current_attempts(
 async def current_attempt(session: AsyncSession, referral: Referral) -> RoutingAttempt | None:
     """The referral's current attempt, if it has been addressed to anyone."""
     return (await current_attempts(session, [referral.id])).get(referral.id)
+
+
+async def due_for_answer(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[tuple[Referral, RoutingAttempt]]:
+    """Requested referrals whose partner's answer is overdue or due a reminder, with the attempt.
+
+    Soonest due first, at most `limit`, each referral locked. Rows another worker has
+    locked are skipped (PostgreSQL), so that two workers never handle the same referral.
+    """
+    attempt_matches = (col(RoutingAttempt.referral_id) == col(Referral.id)) & (
+        col(RoutingAttempt.number) == col(Referral.attempts_count)
+    )
+    # The next moment the attempt is due for: its reminder until sent, then its deadline.
+    next_due = case(
+        (col(RoutingAttempt.reminded_at).is_(None), col(RoutingAttempt.remind_at)),
+        else_=col(RoutingAttempt.response_due_at),
+    )
+    rows = await session.execute(
+        select(Referral, RoutingAttempt)
+        .join(RoutingAttempt, attempt_matches)
+        .where(
+            col(Referral.status) == "requested",
+            col(RoutingAttempt.outcome) == "pending",
+            # The reminder is never later than the deadline: this bound uses the index.
+            col(RoutingAttempt.remind_at) <= now,
+            or_(
+                col(RoutingAttempt.reminded_at).is_(None),
+                col(RoutingAttempt.response_due_at) <= now,
+            ),
+        )
+        .order_by(next_due, col(Referral.id))
+        .limit(limit)
+        .with_for_update(of=Referral, skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return [(referral, attempt) for referral, attempt in rows]
 
 
 async def add(session: AsyncSession, row: Referral | RoutingAttempt) -> None:

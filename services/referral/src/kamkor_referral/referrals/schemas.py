@@ -24,7 +24,9 @@ ReferralStatus = Literal[
     "entered_in_error",
 ]
 HoldStatus = Literal["none", "requested", "held", "confirmed", "rejected", "released"]
-AttemptOutcome = Literal["pending", "accepted", "rejected", "hold_rejected", "superseded"]
+AttemptOutcome = Literal[
+    "pending", "accepted", "rejected", "hold_rejected", "expired", "superseded"
+]
 
 
 class PartnerRef(BaseModel):
@@ -44,6 +46,8 @@ class AttemptRead(BaseModel):
     outcome: AttemptOutcome
     reason: str | None
     created_at: datetime
+    response_due_at: datetime
+    reminded_at: datetime | None
     decided_at: datetime | None
 
 
@@ -89,6 +93,13 @@ class PartnerReferralRead(BaseModel):
 
 
 PartnerReferralList = Page[PartnerReferralRead]
+
+
+class DeadlineRun(BaseModel):
+    """What one pass over the response deadlines did: referral ids moved on and reminded."""
+
+    expired: list[str] = []
+    reminded: list[str] = []
 
 
 class ReferralReject(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,7 @@ from kamkor_referral.referrals import events, repository
 from kamkor_referral.referrals.models import Referral, RoutingAttempt
 from kamkor_referral.referrals.schemas import (
     AttemptRead,
+    DeadlineRun,
     PartnerRef,
     PartnerReferralList,
     PartnerReferralRead,
@@ -97,6 +99,8 @@ async def open_from_flag(
             )
         else:
             raised = _raise_priority(referral, need)
+            if raised and referral.status == "requested":
+                await _shorten_deadline(session, referral, settings=settings)
             if referral.status == "unassigned":
                 # Supervisors were alerted when nobody could take it; alert them again
                 # only if it has become more urgent.
@@ -152,6 +156,19 @@ def _raise_priority(referral: Referral, need: Need) -> bool:
     return raised
 
 
+async def _shorten_deadline(
+    session: AsyncSession, referral: Referral, *, settings: ReferralSettings
+) -> None:
+    """A higher priority gives the partner that has the referral less time to answer."""
+    attempt = await repository.current_attempt(session, referral)
+    if attempt is None:
+        return
+    attempt.response_due_at, attempt.remind_at = _deadline(
+        made_at=attempt.created_at, priority=referral.priority, settings=settings
+    )
+    _note(referral, f"response now due at {_when(attempt.response_due_at)}")
+
+
 # --- routing ------------------------------------------------------------------------------
 
 
@@ -164,12 +181,16 @@ async def _route(
     mapping: NeedsMapping,
     settings: ReferralSettings,
     escalate_again: bool = True,
+    escalation: str = events.NO_ELIGIBLE_PARTNER,
+    now: datetime | None = None,
 ) -> None:
     """Address the referral to the best eligible partner as a new attempt, or escalate.
 
-    `because` is the code the routed event carries. A referral that was unassigned
-    already is escalated again only when `escalate_again` says so.
+    `because` is the code the routed event carries, `escalation` the code of the escalated
+    one. A referral that was unassigned already is escalated again only when
+    `escalate_again` says so. The new attempt's deadline runs from `now`.
     """
+    now = now or utcnow()
     was_unassigned = referral.status == "unassigned"
     attempts = (await repository.attempts_of(session, [referral.id])).get(referral.id, [])
     category = needs_service.shelter_category(service_type=referral.service_type, mapping=mapping)
@@ -188,7 +209,7 @@ async def _route(
         ),
     )
     decision = await routing_service.plan(
-        session=session, request=request, hold_answer_ttl=settings.hold_answer_ttl
+        session=session, request=request, hold_answer_ttl=settings.hold_answer_ttl, now=now
     )
     _note(referral, *decision.reasons)
     choice = decision.choice
@@ -201,13 +222,16 @@ async def _route(
                 referral,
                 type=REFERRAL_ESCALATED,
                 cause=cause,
-                reason=events.NO_ELIGIBLE_PARTNER,
+                reason=escalation,
             )
         await session.flush()
         return
 
     shelter_id = choice.shelter.shelter_id if choice.shelter is not None else None
     referral.attempts_count += 1
+    response_due_at, remind_at = _deadline(
+        made_at=now, priority=referral.priority, settings=settings
+    )
     await repository.add(
         session,
         RoutingAttempt(
@@ -217,6 +241,9 @@ async def _route(
             service_id=choice.candidate.service_id,
             shelter_id=shelter_id,
             reason=decision.summary[:2000],
+            created_at=now,
+            response_due_at=response_due_at,
+            remind_at=remind_at,
         ),
     )
     referral.status = "requested"
@@ -225,8 +252,58 @@ async def _route(
     referral.shelter_id = shelter_id
     events.publish_changed(session, referral, type=REFERRAL_ROUTED, cause=cause, reason=because)
     if shelter_id is not None and category is not None:
-        _ask_for_bed(session, referral, shelter_id=shelter_id, category=category, cause=cause)
+        _ask_for_bed(
+            session, referral, shelter_id=shelter_id, category=category, cause=cause, now=now
+        )
     await session.flush()
+
+
+def _deadline(
+    *, made_at: datetime, priority: str, settings: ReferralSettings
+) -> tuple[datetime, datetime]:
+    """When the partner's answer to an attempt made then is due, and when to remind it."""
+    window = settings.response_due_after(priority)
+    return made_at + window, made_at + window / 2
+
+
+async def _move_on(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    attempt: RoutingAttempt | None,
+    outcome: str,
+    attempt_reason: str,
+    because: str,
+    release_reason: str,
+    settings: ReferralSettings,
+    mapping: NeedsMapping,
+    now: datetime,
+    escalation: str = events.NO_ELIGIBLE_PARTNER,
+) -> None:
+    """Close the current attempt, give back the bed it holds, and route to the next partner.
+
+    The partner of the closed attempt counts as tried; with nobody left it is escalated.
+    """
+    if attempt is not None:
+        attempt.outcome = outcome
+        attempt.reason = attempt_reason[:2000]
+        attempt.decided_at = now
+    if referral.shelter_id is not None and referral.hold_status in LIVE_HOLD:
+        events.publish_bed_hold_release_requested(
+            session, referral, shelter_id=referral.shelter_id, reason=release_reason, cause=None
+        )
+        referral.hold_status = "released"
+        _note(referral, f"bed hold at shelter {referral.shelter_id} to be released")
+    await _route(
+        session,
+        referral,
+        because=because,
+        cause=None,
+        mapping=mapping,
+        settings=settings,
+        escalation=escalation,
+        now=now,
+    )
 
 
 def _ask_for_bed(
@@ -236,11 +313,12 @@ def _ask_for_bed(
     shelter_id: str,
     category: str,
     cause: CloudEvent | None,
+    now: datetime | None = None,
 ) -> None:
     """Ask the shelter for a bed; until it answers, the bed counts as taken in routing."""
     referral.hold_status = "requested"
     referral.hold_category = category
-    referral.hold_requested_at = utcnow()
+    referral.hold_requested_at = now or utcnow()
     events.publish_bed_hold_requested(
         session, referral, shelter_id=shelter_id, category=category, cause=cause
     )
@@ -444,6 +522,8 @@ async def _read(session: AsyncSession, referrals: Sequence[Referral]) -> list[Re
                     outcome=a.outcome,
                     reason=a.reason,
                     created_at=a.created_at,
+                    response_due_at=a.response_due_at,
+                    reminded_at=a.reminded_at,
                     decided_at=a.decided_at,
                 )
                 for a in attempts.get(referral.id, [])
@@ -456,6 +536,82 @@ async def _read(session: AsyncSession, referrals: Sequence[Referral]) -> list[Re
     ]
 
 
+# --- response deadlines -------------------------------------------------------------------
+
+
+async def handle_due_responses(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    settings: ReferralSettings,
+    mapping: NeedsMapping,
+) -> DeadlineRun:
+    """Handle the partners' answers that are due, one bounded batch, soonest due first.
+
+    A missed deadline moves the referral on as a rejection would; a partner past half its
+    time is reminded, once per attempt. The handled referrals stay locked until the
+    caller's transaction ends, and other workers skip them meanwhile.
+    """
+    run = DeadlineRun()
+    due = await repository.due_for_answer(session, now=now, limit=settings.DEADLINE_BATCH_SIZE)
+    for referral, attempt in due:
+        if attempt.response_due_at <= now:
+            await _expire(session, referral, attempt, now=now, settings=settings, mapping=mapping)
+            run.expired.append(referral.id)
+        else:
+            await _remind(session, referral, attempt, now=now)
+            run.reminded.append(referral.id)
+    await session.flush()
+    if due:
+        log.info("response deadlines: %d missed, %d reminded", len(run.expired), len(run.reminded))
+    return run
+
+
+async def _expire(
+    session: AsyncSession,
+    referral: Referral,
+    attempt: RoutingAttempt,
+    *,
+    now: datetime,
+    settings: ReferralSettings,
+    mapping: NeedsMapping,
+) -> None:
+    due = _when(attempt.response_due_at)
+    _note(
+        referral,
+        f"no answer from {await _organization_name(session, referral)} by {due}: deadline missed",
+    )
+    await _move_on(
+        session,
+        referral,
+        attempt=attempt,
+        outcome="expired",
+        attempt_reason=f"{events.DEADLINE_MISSED}: no answer by {due}",
+        because=events.DEADLINE_MISSED,
+        release_reason=events.RELEASE_DEADLINE_MISSED,
+        escalation=events.DEADLINE_MISSED,
+        settings=settings,
+        mapping=mapping,
+        now=now,
+    )
+
+
+async def _remind(
+    session: AsyncSession, referral: Referral, attempt: RoutingAttempt, *, now: datetime
+) -> None:
+    # Recorded here; sending it to the partner's webhook comes with the webhooks.
+    attempt.reminded_at = now
+    _note(
+        referral,
+        f"reminder: response due at {_when(attempt.response_due_at)} "
+        f"({await _organization_name(session, referral)})",
+    )
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
 # --- partners -----------------------------------------------------------------------------
 
 
@@ -465,7 +621,6 @@ async def partner_list(
     principal: Principal,
     status: str | None,
     page: PageParams,
-    settings: ReferralSettings,
 ) -> PartnerReferralList:
     """The referrals addressed to the partner's organisation now, newest first."""
     referrals, total = await repository.list_referrals(
@@ -477,7 +632,7 @@ async def partner_list(
     )
     current = await repository.current_attempts(session, [r.id for r in referrals])
     return PartnerReferralList(
-        items=[_partner_read(r, current.get(r.id), settings) for r in referrals],
+        items=[_partner_read(r, current.get(r.id)) for r in referrals],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -489,20 +644,15 @@ async def partner_get(
     session: AsyncSession,
     principal: Principal,
     referral_id: str,
-    settings: ReferralSettings,
 ) -> PartnerReferralRead:
     """One referral addressed to the partner's organisation."""
     referral = await _partners_referral(session, principal, referral_id)
     attempt = await repository.current_attempt(session, referral)
-    return _partner_read(referral, attempt, settings)
+    return _partner_read(referral, attempt)
 
 
 async def accept(
-    *,
-    session: AsyncSession,
-    principal: Principal,
-    referral_id: str,
-    settings: ReferralSettings,
+    *, session: AsyncSession, principal: Principal, referral_id: str
 ) -> PartnerReferralRead:
     """The partner takes the referral on; a shelter referral only once its bed is held."""
     referral = await _partners_referral(session, principal, referral_id, for_update=True)
@@ -521,7 +671,7 @@ async def accept(
     _note(referral, f"accepted by {await _organization_name(session, referral)}")
     events.publish_changed(session, referral, type=REFERRAL_ACCEPTED, cause=None)
     await session.flush()
-    return _partner_read(referral, attempt, settings)
+    return _partner_read(referral, attempt)
 
 
 async def reject(
@@ -538,10 +688,6 @@ async def reject(
     if referral.status != "requested":
         raise InvalidTransition(f"a referral in status {referral.status} cannot be rejected")
     attempt = await repository.current_attempt(session, referral)
-    if attempt is not None:
-        attempt.outcome = "rejected"
-        attempt.reason = reject_in.reason
-        attempt.decided_at = utcnow()
     referral.status = "rejected"
     _note(
         referral, f"rejected by {await _organization_name(session, referral)}: {reject_in.reason}"
@@ -549,24 +695,18 @@ async def reject(
     events.publish_changed(
         session, referral, type=REFERRAL_REJECTED, cause=None, reason=events.REJECTED_BY_PARTNER
     )
-    if referral.shelter_id is not None and referral.hold_status in LIVE_HOLD:
-        events.publish_bed_hold_release_requested(
-            session,
-            referral,
-            shelter_id=referral.shelter_id,
-            reason=events.RELEASE_REFERRAL_REJECTED,
-            cause=None,
-        )
-        referral.hold_status = "released"
-        _note(referral, f"bed hold at shelter {referral.shelter_id} to be released")
-    answered = _partner_read(referral, attempt, settings)
-    await _route(
+    answered = _partner_read(referral, attempt)
+    await _move_on(
         session,
         referral,
+        attempt=attempt,
+        outcome="rejected",
+        attempt_reason=reject_in.reason,
         because=events.REJECTED_BY_PARTNER,
-        cause=None,
-        mapping=mapping,
+        release_reason=events.RELEASE_REFERRAL_REJECTED,
         settings=settings,
+        mapping=mapping,
+        now=utcnow(),
     )
     return answered
 
@@ -597,14 +737,7 @@ async def _organization_name(session: AsyncSession, referral: Referral) -> str:
     return organizations.get(referral.organization_id, referral.organization_id)
 
 
-def _partner_read(
-    referral: Referral, attempt: RoutingAttempt | None, settings: ReferralSettings
-) -> PartnerReferralRead:
-    due = (
-        attempt.created_at + settings.response_due_after(referral.priority)
-        if attempt is not None
-        else None
-    )
+def _partner_read(referral: Referral, attempt: RoutingAttempt | None) -> PartnerReferralRead:
     return PartnerReferralRead(
         id=referral.id,
         service_type=referral.service_type,
@@ -616,7 +749,7 @@ def _partner_read(
         children_ages=referral.children_ages,
         shelter_id=referral.shelter_id,
         created_at=referral.created_at,
-        response_due_at=due,
+        response_due_at=attempt.response_due_at if attempt is not None else None,
     )
 
 

@@ -1,0 +1,326 @@
+"""Response deadlines: a partner that does not answer in time loses the referral to the next."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from kamkor_common.events.schemas import referral as referral_events
+from kamkor_common.events.schemas import shelter
+from kamkor_common.events.schemas.risk import FamilyFlagged
+from kamkor_common.events.topics import REFERRAL_REFERRALS
+from kamkor_common.messaging.outbox import OutboxMessage
+from kamkor_common.reference.partners import SHELTER_OPERATOR, SeedOrganization, SeedService
+from kamkor_referral.config import ReferralSettings
+from kamkor_referral.directory.service import seed_directory
+from kamkor_referral.needs import service as needs_service
+from kamkor_referral.referrals import repository
+from kamkor_referral.referrals import service as referral_service
+from kamkor_referral.referrals.schemas import DeadlineRun
+
+# Two home-care partners in Talas, on the quiet service's own database: one for the
+# Bakai-Ata district, one for the whole region.
+DISTRICT_ORG = "7e570000-0000-4000-8000-00000000f001"
+REGION_ORG = "7e570000-0000-4000-8000-00000000f002"
+HOME_CARE = (
+    SeedOrganization(
+        id=DISTRICT_ORG,
+        name="Bakai-Ata home care",
+        type="ngo",
+        languages=("ky",),
+        services=(
+            SeedService(
+                "7e570000-0000-4000-8000-00000000f101",
+                "home_care_support",
+                "Home care, Bakai-Ata",
+                ("KG-T-01",),
+            ),
+        ),
+    ),
+    SeedOrganization(
+        id=REGION_ORG,
+        name="Talas home care",
+        type="ngo",
+        languages=("ky", "ru"),
+        services=(
+            SeedService(
+                "7e570000-0000-4000-8000-00000000f102",
+                "home_care_support",
+                "Home care, Talas region",
+                ("KG-T",),
+            ),
+        ),
+    ),
+)
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture(scope="session")
+async def quiet(quiet_referral: Any) -> Any:
+    async with quiet_referral.database.sessionmaker() as session, session.begin():
+        await seed_directory(session=session, organizations=HOME_CARE)
+    return quiet_referral
+
+
+async def flag(
+    quiet: Any,
+    household_id: str,
+    *domains: tuple[str, str],
+    region: str = "KG-T",
+    district: str = "KG-T-01",
+) -> dict[str, dict[str, Any]]:
+    """Flag the family as the risk service would; returns its referrals by service type."""
+    event = quiet.family_flagged(household_id, *domains, region=region, district=district)
+    async with quiet.database.sessionmaker() as session, session.begin():
+        await referral_service.open_from_flag(
+            session=session,
+            flagged=FamilyFlagged.model_validate(event.data),
+            cause=event,
+            mapping=mapping(quiet.settings),
+            settings=quiet.settings,
+        )
+    return dict(await quiet.referrals(household_id))
+
+
+async def home_care(quiet: Any, severity: str = "critical") -> dict[str, Any]:
+    """A new family in Bakai-Ata needing home care: `critical` makes it stat."""
+    found = await flag(quiet, str(uuid.uuid4()), ("caregiving", severity))
+    referral = found["home_care_support"]
+    assert referral["status"] == "requested"
+    assert referral["partner"]["organization_id"] == DISTRICT_ORG
+    return dict(referral)
+
+
+async def run_deadlines(
+    quiet: Any, now: datetime, settings: ReferralSettings | None = None
+) -> DeadlineRun:
+    """One run of the deadline timer, with its clock at `now`."""
+    settings = settings or quiet.settings
+    async with quiet.database.sessionmaker() as session, session.begin():
+        return await referral_service.handle_due_responses(
+            session=session, now=now, settings=settings, mapping=mapping(settings)
+        )
+
+
+async def staff_view(quiet: Any, referral: dict[str, Any]) -> dict[str, Any]:
+    return dict((await quiet.referrals(referral["household_id"]))[referral["service_type"]])
+
+
+def mapping(settings: ReferralSettings) -> Any:
+    return needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
+
+
+def due_at(referral: dict[str, Any]) -> datetime:
+    """When the current attempt's answer is due."""
+    return datetime.fromisoformat(referral["attempts"][-1]["response_due_at"])
+
+
+def made_at(referral: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(referral["attempts"][-1]["created_at"])
+
+
+async def outbox_types(quiet: Any, referral_id: str) -> list[str]:
+    """The event types staged for the referral, in order."""
+    async with quiet.database.sessionmaker() as session:
+        rows = await session.scalars(
+            select(col(OutboxMessage.event_type))
+            .where(col(OutboxMessage.key) == referral_id)
+            .order_by(col(OutboxMessage.id))
+        )
+        return list(rows)
+
+
+class TestHandleDueResponses:
+    async def test_a_missed_stat_deadline_moves_on_then_escalates(self, quiet: Any) -> None:
+        referral = await home_care(quiet)
+        assert referral["priority"] == "stat"
+        assert due_at(referral) == made_at(referral) + timedelta(hours=2)
+
+        late = due_at(referral) + MINUTE
+        run = await run_deadlines(quiet, late)
+        assert referral["id"] in run.expired
+        moved = await staff_view(quiet, referral)
+        assert moved["status"] == "requested"
+        assert moved["partner"]["organization_id"] == REGION_ORG
+        first, second = moved["attempts"]
+        assert (first["organization_id"], first["outcome"]) == (DISTRICT_ORG, "expired")
+        assert first["reason"].startswith("deadline_missed")
+        assert datetime.fromisoformat(first["decided_at"]) == late
+        # The next partner's time runs from the moment the referral reached it.
+        assert (second["organization_id"], second["outcome"]) == (REGION_ORG, "pending")
+        assert made_at(moved) == late
+        assert due_at(moved) == late + timedelta(hours=2)
+        assert any("Bakai-Ata home care" in r and "deadline missed" in r for r in moved["reasons"])
+
+        later = due_at(moved) + MINUTE
+        run = await run_deadlines(quiet, later)
+        assert referral["id"] in run.expired
+        # Both partners missed it: nobody is left who has not been tried.
+        unassigned = await staff_view(quiet, referral)
+        assert unassigned["status"] == "unassigned"
+        assert unassigned["partner"] is None
+        assert [a["outcome"] for a in unassigned["attempts"]] == ["expired", "expired"]
+
+        published = await quiet.events(
+            REFERRAL_REFERRALS, lambda e: e.partitionkey == referral["id"], count=4, settle_s=0.5
+        )
+        # A missed deadline is no rejection: only the routing and the escalation are told.
+        assert [(e.type, e.data["reason"]) for e in published] == [
+            (referral_events.REFERRAL_CREATED, None),
+            (referral_events.REFERRAL_ROUTED, "new_referral"),
+            (referral_events.REFERRAL_ROUTED, "deadline_missed"),
+            (referral_events.REFERRAL_ESCALATED, "deadline_missed"),
+        ]
+        assert published[2].data["organization_id"] == REGION_ORG
+        assert published[2].data["attempt"] == 2
+
+    @pytest.mark.parametrize("hold", ["requested", "held"])
+    async def test_a_missed_deadline_releases_the_bed_hold(self, quiet: Any, hold: str) -> None:
+        found = await flag(quiet, str(uuid.uuid4()), ("housing", "critical"), region="KG-J")
+        referral = found["temporary_shelter"]
+        assert referral["priority"] == "stat"
+        assert referral["partner"]["organization_id"] == SHELTER_OPERATOR
+        held_at = referral["shelter_id"]
+        if hold == "held":
+            async with quiet.database.sessionmaker() as session, session.begin():
+                await referral_service.record_hold_placed(
+                    session=session,
+                    placed=shelter.HoldPlaced(
+                        hold_id=str(uuid.uuid4()),
+                        referral_id=referral["id"],
+                        shelter_id=held_at,
+                        category="family",
+                        expires_at=due_at(referral) + timedelta(hours=24),
+                    ),
+                )
+        assert (await staff_view(quiet, referral))["hold_status"] == hold
+
+        run = await run_deadlines(quiet, due_at(referral) + MINUTE)
+        assert referral["id"] in run.expired
+        after = await staff_view(quiet, referral)
+        # The operator is the only temporary shelter partner, and it has been tried.
+        assert after["status"] == "unassigned"
+        assert after["hold_status"] == "released"
+        assert [a["outcome"] for a in after["attempts"]] == ["expired"]
+        [release] = await quiet.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == referral["id"]
+                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED
+            ),
+        )
+        assert release.data == {
+            "referral_id": referral["id"],
+            "shelter_id": held_at,
+            "reason": "deadline_missed",
+        }
+        assert await outbox_types(quiet, referral["id"]) == [
+            referral_events.REFERRAL_CREATED,
+            referral_events.REFERRAL_ROUTED,
+            referral_events.BED_HOLD_REQUESTED,
+            referral_events.BED_HOLD_RELEASE_REQUESTED,
+            referral_events.REFERRAL_ESCALATED,
+        ]
+
+    async def test_the_half_time_reminder_is_recorded_once(self, quiet: Any) -> None:
+        referral = await home_care(quiet)
+        staged = await outbox_types(quiet, referral["id"])
+        half_time = made_at(referral) + timedelta(hours=1)
+
+        early = await run_deadlines(quiet, half_time - MINUTE)
+        assert referral["id"] not in early.reminded + early.expired
+
+        run = await run_deadlines(quiet, half_time + MINUTE)
+        assert referral["id"] in run.reminded
+        reminded = await staff_view(quiet, referral)
+        assert reminded["status"] == "requested"
+        assert reminded["partner"]["organization_id"] == DISTRICT_ORG
+        [attempt] = reminded["attempts"]
+        assert attempt["outcome"] == "pending"
+        assert datetime.fromisoformat(attempt["reminded_at"]) == half_time + MINUTE
+        due = f"{due_at(referral):%Y-%m-%d %H:%M} UTC"
+        reminders = [r for r in reminded["reasons"] if r.startswith("reminder:")]
+        assert reminders == [f"reminder: response due at {due} (Bakai-Ata home care)"]
+        # Recorded, not published: no event type of its own.
+        assert await outbox_types(quiet, referral["id"]) == staged
+
+        again = await run_deadlines(quiet, due_at(referral) - MINUTE)
+        assert referral["id"] not in again.reminded + again.expired
+        assert await staff_view(quiet, referral) == reminded
+
+        run = await run_deadlines(quiet, due_at(referral) + MINUTE)
+        assert referral["id"] in run.expired
+
+    async def test_an_accepted_referral_is_never_touched(self, quiet: Any) -> None:
+        referral = await home_care(quiet)
+        response = await quiet.client.post(
+            f"/partner/v1/referrals/{referral['id']}/accept",
+            headers=quiet.token("partner", organization_id=DISTRICT_ORG),
+        )
+        assert response.status_code == 200, response.text
+        accepted = await staff_view(quiet, referral)
+
+        run = await run_deadlines(quiet, due_at(referral) + timedelta(days=30))
+        assert referral["id"] not in run.expired + run.reminded
+        assert await staff_view(quiet, referral) == accepted
+        assert accepted["attempts"][0]["reminded_at"] is None
+
+    async def test_a_referral_not_yet_due_is_untouched(self, quiet: Any) -> None:
+        routine = await home_care(quiet, severity="medium")
+        assert routine["priority"] == "routine"
+        assert due_at(routine) == made_at(routine) + timedelta(hours=72)
+        stat = await home_care(quiet)
+        before = await staff_view(quiet, routine)
+
+        # Past the stat deadline, short of the routine reminder (36 h).
+        run = await run_deadlines(quiet, due_at(stat) + MINUTE)
+        assert stat["id"] in run.expired
+        assert routine["id"] not in run.expired + run.reminded
+        assert await staff_view(quiet, routine) == before
+
+    async def test_a_run_handles_one_bounded_batch_soonest_due_first(self, quiet: Any) -> None:
+        # Made one after the other, so due one after the other; their ids are random.
+        made = [await home_care(quiet) for _ in range(4)]
+        ours = [referral["id"] for referral in made]
+        now = due_at(made[-1]) + MINUTE
+        one_at_a_time = quiet.settings.model_copy(update={"DEADLINE_BATCH_SIZE": 1})
+
+        expired: list[str] = []
+        for _ in range(100):
+            run = await run_deadlines(quiet, now, settings=one_at_a_time)
+            if not run.expired + run.reminded:
+                break
+            assert len(run.expired + run.reminded) == 1
+            expired += run.expired
+        assert [i for i in expired if i in ours] == ours
+
+    async def test_a_referral_another_worker_holds_is_skipped(self, quiet: Any) -> None:
+        referral = await home_care(quiet)
+        late = due_at(referral) + MINUTE
+        async with quiet.database.sessionmaker() as other, other.begin():
+            assert await repository.get(other, referral["id"], for_update=True) is not None
+            # Skipped, not waited for: the run ends while the other worker holds the row.
+            run = await asyncio.wait_for(run_deadlines(quiet, late), 10)
+            assert referral["id"] not in run.expired
+        run = await run_deadlines(quiet, late)
+        assert referral["id"] in run.expired
+
+
+class TestOpenFromFlag:
+    async def test_a_higher_priority_shortens_the_partners_time(self, quiet: Any) -> None:
+        routine = await home_care(quiet, severity="medium")
+        found = await flag(quiet, routine["household_id"], ("caregiving", "critical"))
+        raised = found["home_care_support"]
+        assert raised["priority"] == "stat"
+        assert len(raised["attempts"]) == 1
+        assert due_at(raised) == made_at(routine) + timedelta(hours=2)
+        assert f"response now due at {due_at(raised):%Y-%m-%d %H:%M} UTC" in raised["reasons"]
+
+        run = await run_deadlines(quiet, due_at(raised) + MINUTE)
+        assert routine["id"] in run.expired
