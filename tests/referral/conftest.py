@@ -260,6 +260,11 @@ async def quiet_referral(
     await database.dispose()
 
 
+# Every shelter referral of the run keeps a bed "awaiting an answer" for a while; ten times
+# the seeded beds keep the order of the shelters (and so routing) but never run them out.
+CAPACITY_SCALE = 10
+
+
 def _seeded_capacity() -> list[shelter.CapacityChanged]:
     """Every seeded shelter with all its beds free, as the shelter service would announce it."""
     as_of = datetime.now(UTC)
@@ -272,11 +277,11 @@ def _seeded_capacity() -> list[shelter.CapacityChanged]:
             categories=[
                 shelter.CategoryCapacity(
                     category=category,
-                    total=total,
+                    total=total * CAPACITY_SCALE,
                     out_of_service=0,
                     occupied=0,
                     held=0,
-                    available=total,
+                    available=total * CAPACITY_SCALE,
                 )
                 for category, total in seeded.beds.items()
             ],
