@@ -510,3 +510,26 @@ class TestListHouseholds:
         )
 
         assert _problem(response, 422, "unknown_location")["field"] == "district"
+
+
+class TestIdempotentRegistration:
+    async def test_a_resent_registration_returns_the_first_household(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        body = new_household()
+        headers = {
+            **auth("social_worker", region=body["region"], districts=[body["district"]]),
+            "Idempotency-Key": "round-2026-H2/household-17",
+        }
+        first = await registry_client.post(URL, json=body, headers=headers)
+        resent = await registry_client.post(URL, json=body, headers=headers)
+
+        assert (first.status_code, resent.status_code) == (201, 201), resent.text
+        assert resent.json()["id"] == first.json()["id"]
+        assert resent.headers["location"] == first.headers["location"]
+        assert resent.headers["idempotent-replayed"] == "true"
+        listed = await registry_client.get(
+            URL, params={"district": body["district"], "limit": 500}, headers=headers
+        )
+        ids = [h["id"] for h in listed.json()["items"]]
+        assert ids.count(first.json()["id"]) == 1

@@ -13,10 +13,11 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common import health, logs, telemetry
+from kamkor_common import health, idempotency, logs, telemetry
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.db import Database, migrate, utcnow
 from kamkor_common.errors import install_error_handlers
+from kamkor_common.idempotency import IdempotencyMiddleware
 from kamkor_common.messaging import inbox
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
 from kamkor_common.messaging.outbox import OutboxRelay
@@ -63,6 +64,7 @@ class ServiceRuntime:
             *timers,
             Timer("outbox-retention", 3600, self.relay.purge_sent),
             Timer("inbox-retention", 3600, self._purge_inbox),
+            Timer("idempotency-retention", 3600, self._purge_idempotency_keys),
         ]
         self._stopping = asyncio.Event()
         self.consumers = [
@@ -88,6 +90,10 @@ class ServiceRuntime:
     async def _purge_inbox(self, session: AsyncSession) -> None:
         cutoff = utcnow() - timedelta(days=self.settings.INBOX_RETENTION_DAYS)
         await inbox.purge(session, older_than=cutoff)
+
+    async def _purge_idempotency_keys(self, session: AsyncSession) -> None:
+        cutoff = utcnow() - timedelta(hours=self.settings.IDEMPOTENCY_RETENTION_HOURS)
+        await idempotency.purge(session, older_than=cutoff)
 
     async def _run_timer(self, timer: Timer) -> None:
         while not await self._sleep_or_stop(timer.interval_s):
@@ -181,6 +187,7 @@ def create_service_app(
         secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
     )
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)

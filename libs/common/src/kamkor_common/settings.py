@@ -49,6 +49,7 @@ class KamkorSettings(BaseSettings):
     OUTBOX_BATCH_SIZE: int = 100
     OUTBOX_RETENTION_DAYS: float = 7
     INBOX_RETENTION_DAYS: float = 30
+    IDEMPOTENCY_RETENTION_HOURS: float = 24
 
     OTLP_ENDPOINT: str | None = None
 

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_referral.capacity.models import ShelterAvailability
@@ -11,6 +12,7 @@ from kamkor_referral.referrals.models import Referral, RoutingAttempt
 metadata = SQLModel.metadata
 
 __all__ = [
+    "IdempotencyKey",
     "InboxMessage",
     "Organization",
     "OutboxMessage",

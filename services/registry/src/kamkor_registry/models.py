@@ -2,10 +2,19 @@
 
 from sqlmodel import SQLModel
 
+from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 
 metadata = SQLModel.metadata
 
-__all__ = ["Household", "HouseholdMember", "InboxMessage", "OutboxMessage", "Person", "metadata"]
+__all__ = [
+    "Household",
+    "HouseholdMember",
+    "IdempotencyKey",
+    "InboxMessage",
+    "OutboxMessage",
+    "Person",
+    "metadata",
+]

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_risk.households.models import RiskHousehold
@@ -11,6 +12,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "DomainAssessment",
+    "IdempotencyKey",
     "InboxMessage",
     "OutboxMessage",
     "RiskFlag",

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_shelter.holds.models import BedHold
@@ -9,4 +10,12 @@ from kamkor_shelter.shelters.models import Shelter, ShelterCategory
 
 metadata = SQLModel.metadata
 
-__all__ = ["BedHold", "InboxMessage", "OutboxMessage", "Shelter", "ShelterCategory", "metadata"]
+__all__ = [
+    "BedHold",
+    "IdempotencyKey",
+    "InboxMessage",
+    "OutboxMessage",
+    "Shelter",
+    "ShelterCategory",
+    "metadata",
+]
