@@ -162,6 +162,7 @@ def fake_service(name: str, *, delay_s: float = 0.0) -> FakeService:
         status = int(request.query_params.get("echo_status", 200))
         headers = {
             "etag": '"7"',
+            "idempotent-replayed": "true",
             "location": f"{request.base_url}{path}/created",
             "x-internal": "stays inside",
         }

@@ -100,6 +100,7 @@ class TestProxyRouter:
 
         assert response.status_code == 201
         assert response.headers["etag"] == '"7"'
+        assert response.headers["idempotent-replayed"] == "true"
 
     async def test_head_and_delete_reach_the_service(self, gateway, auth, fakes):
         head = await gateway.head("/api/v1/shelters/s-head", headers=auth)

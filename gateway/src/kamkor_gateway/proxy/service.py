@@ -31,6 +31,7 @@ RETURNED_RESPONSE_HEADERS: tuple[str, ...] = (
     "content-language",
     "content-disposition",
     "etag",
+    "idempotent-replayed",
     "last-modified",
     "cache-control",
     "location",
