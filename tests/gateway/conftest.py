@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,8 @@ class FakeService:
     # What /openapi.json answers, and how often it was asked for.
     openapi_status: int = 200
     openapi_requests: int = 0
+    # When each request began and ended (monotonic clock), to tell overlap from sequence.
+    spans: list[tuple[float, float]] = field(default_factory=list)
 
 
 def _seen(request: Request) -> dict[str, Any]:
@@ -101,10 +104,12 @@ def fake_service(name: str, *, delay_s: float = 0.0) -> FakeService:
     async def slow_and_counted(request: Request, call_next: Any) -> Response:
         if request.url.path == "/openapi.json":
             fake.openapi_requests += 1
+        began = time.monotonic()
         await asyncio.sleep(delay_s)
         if request.url.path == "/openapi.json" and fake.openapi_status != 200:
             return problem(fake.openapi_status, "unavailable", "no document now")
         response: Response = await call_next(request)
+        fake.spans.append((began, time.monotonic()))
         return response
 
     @app.get("/readyz", include_in_schema=False)

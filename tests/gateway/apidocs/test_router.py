@@ -1,11 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable
-from typing import TypeVar
-
-T = TypeVar("T")
 
 
 def _schema_of(document: dict, path: str) -> dict:
@@ -103,44 +98,37 @@ class TestOpenapi:
                 {"shelter": shelter.url}, READINESS_TIMEOUT_S=0.5, OPENAPI_RETRY_S=60
             ) as client,
         ):
-            first_s, first = await _timed(client.get("/openapi.json"))
-            others_s, others = await _timed(
-                asyncio.gather(*(client.get("/openapi.json") for _ in range(10)))
-            )
+            first = await client.get("/openapi.json")
+            others = await asyncio.gather(*(client.get("/openapi.json") for _ in range(10)))
 
+        # The first request gave up on the slow service (its fetch timed out) ...
         assert first.json()["x-kamkor-unavailable-services"] == ["shelter"]
-        assert first_s < 1.5
+        # ... and the ten after it were served from that document, asking nobody again.
         assert all(r.json() == first.json() for r in others)
-        assert others_s < 0.5
         assert shelter.openapi_requests == 1
 
     async def test_others_get_the_document_at_once_while_one_request_fetches(
         self, start_gateway, start_fake
     ):
         async with (
-            start_fake("shelter", delay_s=1.5) as shelter,
+            start_fake("shelter", delay_s=4.0) as shelter,
             start_gateway(
-                {"shelter": shelter.url}, READINESS_TIMEOUT_S=0.6, OPENAPI_RETRY_S=0.2
+                {"shelter": shelter.url}, READINESS_TIMEOUT_S=2.0, OPENAPI_RETRY_S=0.2
             ) as client,
         ):
             first = await client.get("/openapi.json")
             await asyncio.sleep(0.3)
-            fetching = asyncio.create_task(_timed(client.get("/openapi.json")))
+            fetching = asyncio.create_task(client.get("/openapi.json"))
             await asyncio.sleep(0.1)
-            meanwhile_s, meanwhile = await _timed(client.get("/openapi.json"))
-            fetching_s, _ = await fetching
+            meanwhile = await client.get("/openapi.json")
+            # Answered while the other request still waits on the slow service.
+            assert not fetching.done()
+            fetched = await fetching
 
         assert meanwhile.json() == first.json()
-        assert meanwhile_s < 0.3
-        # Bounded by the fetch timeout although the service takes longer.
-        assert fetching_s < 1.2
+        # The fetch gave up at its timeout although the service takes longer.
+        assert fetched.json()["x-kamkor-unavailable-services"] == ["shelter"]
         assert shelter.openapi_requests == 2
-
-
-async def _timed(awaitable: Awaitable[T]) -> tuple[float, T]:
-    started = time.monotonic()
-    result = await awaitable
-    return time.monotonic() - started, result
 
 
 async def _shelter(shelter_id: str) -> dict:
