@@ -321,7 +321,7 @@ async def small_body_gateway(start_gateway: Any) -> AsyncIterator[httpx.AsyncCli
 @pytest.fixture(scope="session")
 async def degraded_gateway(start_gateway: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A gateway whose referral service is down and whose timeout is short."""
-    async with start_gateway({"referral": dead_url()}, UPSTREAM_TIMEOUT_S=0.5) as client:
+    async with start_gateway({"referral": dead_url()}, UPSTREAM_TIMEOUT_S=1.5) as client:
         yield client
 
 

@@ -157,7 +157,7 @@ class TestProxyRouter:
         assert response.json()["service"] == "referral"
 
     async def test_slow_service_is_504(self, degraded_gateway, auth):
-        response = await degraded_gateway.get("/api/v1/shelters?echo_sleep=2", headers=auth)
+        response = await degraded_gateway.get("/api/v1/shelters?echo_sleep=4", headers=auth)
 
         assert response.status_code == 504
         assert response.json()["code"] == "upstream_timeout"
