@@ -62,9 +62,7 @@ class ServiceRuntime:
         )
         self.timers = [
             *timers,
-            Timer("outbox-retention", 3600, self.relay.purge_sent),
-            Timer("inbox-retention", 3600, self._purge_inbox),
-            Timer("idempotency-retention", 3600, self._purge_idempotency_keys),
+            Timer("retention", 3600, self._purge_expired),
         ]
         self._stopping = asyncio.Event()
         self.consumers = [
@@ -87,13 +85,16 @@ class ServiceRuntime:
                 asyncio.create_task(self._run_timer(timer), name=f"{self.name}-{timer.name}")
             )
 
-    async def _purge_inbox(self, session: AsyncSession) -> None:
-        cutoff = utcnow() - timedelta(days=self.settings.INBOX_RETENTION_DAYS)
-        await inbox.purge(session, older_than=cutoff)
-
-    async def _purge_idempotency_keys(self, session: AsyncSession) -> None:
-        cutoff = utcnow() - timedelta(hours=self.settings.IDEMPOTENCY_RETENTION_HOURS)
-        await idempotency.purge(session, older_than=cutoff)
+    async def _purge_expired(self, session: AsyncSession) -> None:
+        """Forget sent outbox rows, inbox rows and idempotency keys past their retention."""
+        now = utcnow()
+        await self.relay.purge_sent(session)
+        await inbox.purge(
+            session, older_than=now - timedelta(days=self.settings.INBOX_RETENTION_DAYS)
+        )
+        await idempotency.purge(
+            session, older_than=now - timedelta(hours=self.settings.IDEMPOTENCY_RETENTION_HOURS)
+        )
 
     async def _run_timer(self, timer: Timer) -> None:
         while not await self._sleep_or_stop(timer.interval_s):
