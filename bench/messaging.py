@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
 
 from kamkor_common.db import Database
 from kamkor_common.events.envelope import CloudEvent, new_event
@@ -22,7 +21,13 @@ from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
 from kamkor_common.messaging.outbox import OutboxRelay
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.settings import KamkorSettings
-from kamkor_common.testing import create_database, database_url, drop_database, wait_until
+from kamkor_common.testing import (
+    create_database,
+    create_messaging_tables,
+    database_url,
+    drop_database,
+    wait_until,
+)
 
 TOPIC = "bench.messaging.v1"
 EVENT_TYPE = "kamkor.bench.tick.v1"
@@ -106,11 +111,7 @@ async def run() -> dict[str, dict[str, float]]:
     name = await create_database("bench")
     database = Database(database_url(name))
     try:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(
-                SQLModel.metadata.create_all,
-                tables=[SQLModel.metadata.tables[t] for t in ("outbox_messages", "inbox_messages")],
-            )
+        await create_messaging_tables(database)
         async with running_broker() as broker:
             await ensure_topics(broker.bootstrap, {TOPIC: 4})
             results = {

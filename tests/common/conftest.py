@@ -3,20 +3,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from sqlmodel import SQLModel
 
 from kamkor_common.db import Database
+from kamkor_common.testing import create_messaging_tables
 
 
 @pytest.fixture(scope="session")
 async def messaging_db(make_database: Callable[[str], Awaitable[str]]) -> AsyncIterator[Database]:
     """A PostgreSQL database holding only the outbox and inbox tables."""
     database = Database(await make_database("common"))
-    async with database.engine.begin() as conn:
-        await conn.run_sync(
-            SQLModel.metadata.create_all,
-            tables=[SQLModel.metadata.tables[t] for t in ("outbox_messages", "inbox_messages")],
-        )
+    await create_messaging_tables(database)
     yield database
     await database.dispose()
 
@@ -28,11 +24,7 @@ async def sqlite_messaging_db(
     """The same tables on SQLite: the path `make run` takes."""
     path = tmp_path_factory.mktemp("sqlite") / "messaging.db"
     database = Database(f"sqlite+aiosqlite:///{path}")
-    async with database.engine.begin() as conn:
-        await conn.run_sync(
-            SQLModel.metadata.create_all,
-            tables=[SQLModel.metadata.tables[t] for t in ("outbox_messages", "inbox_messages")],
-        )
+    await create_messaging_tables(database)
     yield database
     await database.dispose()
 

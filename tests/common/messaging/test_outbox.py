@@ -6,19 +6,21 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import asyncpg
 from opentelemetry import trace
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from kamkor_common import telemetry
 from kamkor_common.db import Database, utcnow
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.messaging import outbox
 from kamkor_common.messaging.broker import EmbeddedBroker
-from kamkor_common.messaging.outbox import OutboxMessage, OutboxRelay
+from kamkor_common.messaging.outbox import NOTIFY_CHANNEL, OutboxMessage, OutboxRelay
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.messaging.testing import read_topic
 from kamkor_common.settings import KamkorSettings
+from kamkor_common.testing import admin_url
 
 
 class Ping(BaseModel):
@@ -149,3 +151,51 @@ class TestOutboxRelay:
                 await relay.producer.stop()
         numbers = [CloudEvent.from_bytes(r.value).data["n"] for r in records]
         assert numbers == list(range(300))
+
+
+class TestWakeAcrossProcesses:
+    async def test_a_commit_notifies_listeners_on_postgresql(self, messaging_db: Database) -> None:
+        connection = await asyncpg.connect(
+            admin_url().rsplit("/", 1)[0] + "/" + messaging_db.engine.url.database
+        )
+        heard = asyncio.Event()
+        await connection.add_listener(NOTIFY_CHANNEL, lambda *_: heard.set())
+        try:
+            async with messaging_db.sessionmaker() as session, session.begin():
+                outbox.add_event(session, "test.notify", _event("k", 1))
+            await asyncio.wait_for(heard.wait(), 5)
+        finally:
+            await connection.close()
+
+    async def test_a_notification_wakes_the_relay_before_its_poll(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        await _clear(messaging_db)
+        topic = f"test.outbox.notify.{uuid.uuid4().hex[:6]}"
+        await ensure_topics(broker.bootstrap, {topic: 1})
+        producer = Producer(KamkorSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap))
+        relay = OutboxRelay(
+            sessionmaker=messaging_db.sessionmaker, producer=producer, poll_interval_s=60
+        )
+        task = asyncio.create_task(relay.run())
+        try:
+            await asyncio.sleep(1.0)  # the relay has drained once and waits for a wake-up
+            # Written as another process would: no in-process wake-up, only the NOTIFY.
+            event = _event("k", 1)
+            async with messaging_db.sessionmaker() as session, session.begin():
+                session.add(
+                    OutboxMessage(
+                        event_id=event.id,
+                        event_type=event.type,
+                        topic=topic,
+                        key=event.partitionkey,
+                        payload=event.model_dump_json(),
+                    )
+                )
+                await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            records = await read_topic(broker.bootstrap, topic, min_records=1, timeout_s=15)
+        finally:
+            relay.stop()
+            await task
+            await producer.stop()
+        assert [r.key for r in records] == [b"k"]

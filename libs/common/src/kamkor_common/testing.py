@@ -16,6 +16,7 @@ import httpx
 from fastapi import FastAPI
 
 from kamkor_common.auth import TokenVerifier
+from kamkor_common.db import Database
 from kamkor_common.settings import KamkorSettings
 
 ADMIN_URL_ENV = "KAMKOR_TEST_POSTGRES_URL"
@@ -141,3 +142,15 @@ class OtlpReceiver:
     def in_trace(self, trace_id: str) -> list[ReceivedSpan]:
         with self.lock:
             return [s for s in self.spans if s.trace_id == trace_id]
+
+
+async def create_messaging_tables(database: Database) -> None:
+    """Only the outbox and inbox tables: enough to exercise messaging without a service."""
+    from sqlmodel import SQLModel
+
+    from kamkor_common.messaging.inbox import InboxMessage
+    from kamkor_common.messaging.outbox import OutboxMessage
+
+    tables = [SQLModel.metadata.tables[m.__tablename__] for m in (OutboxMessage, InboxMessage)]
+    async with database.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all, tables=tables)

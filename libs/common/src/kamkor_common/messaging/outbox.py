@@ -10,9 +10,11 @@ import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from opentelemetry import trace
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, delete, func, select, text
 from sqlalchemy import event as sa_event
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
@@ -65,6 +67,7 @@ def add_event(session: AsyncSession, topic: str, event: CloudEvent) -> OutboxMes
 
 
 _relays: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
+NOTIFY_CHANNEL = "kamkor_outbox"
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -72,6 +75,16 @@ def _wake_relays(session: Session) -> None:
     if session.info.pop("outbox_pending", False):
         for relay in list(_relays):
             relay.wake()
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _notify_other_processes(session: Session) -> None:
+    """Wake the relays of other processes too (an API process, a worker process).
+
+    PostgreSQL delivers the notification when the transaction commits, never before.
+    """
+    if session.info.get("outbox_pending") and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 @sa_event.listens_for(Session, "after_rollback")
@@ -141,6 +154,43 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
+        engine = self.sessionmaker.kw.get("bind")
+        listener = (
+            asyncio.create_task(self._listen(engine.url))
+            if engine is not None and engine.dialect.name == "postgresql"
+            else None
+        )
+        try:
+            await self._relay()
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _listen(self, url: URL) -> None:
+        """Wake on NOTIFY from other processes' commits; the poll covers any gap."""
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        delay = 1.0
+        while not self._stopping:
+            try:
+                connection = await asyncpg.connect(dsn, timeout=10)
+            except Exception as exc:
+                log.warning("outbox relay cannot listen for commits yet: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            delay = 1.0
+            lost = asyncio.Event()
+            try:
+                connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
+                await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+                await lost.wait()  # until the connection drops; cancelled when the relay stops
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), 5)
+
+    async def _relay(self) -> None:
         failures = 0
         while not self._stopping:
             try:
