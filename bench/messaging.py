@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,13 +35,6 @@ EVENT_TYPE = "kamkor.bench.tick.v1"
 class Tick(BaseModel):
     n: int
     committed_at: float
-
-
-def _started(consumer: EventConsumer) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        return consumer.started
-
-    return check
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -76,7 +68,7 @@ async def _measure(
         producer=producer,
     )
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
-    await wait_until(_started(consumer), timeout_s=60)
+    await wait_until(lambda: consumer.started, timeout_s=60)
     started = time.perf_counter()
     for n in range(count):
         async with database.sessionmaker() as session, session.begin():

@@ -19,12 +19,11 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from kamkor_common.testing import dev_token, running_app, wait_until
+from kamkor_common.testing import dev_token, free_socket, running_app, serving_app
 from kamkor_gateway.config import GatewaySettings
 from kamkor_gateway.main import create_app
 
@@ -178,41 +177,11 @@ def fake_service(name: str, *, delay_s: float = 0.0) -> FakeService:
     return fake
 
 
-def free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 def dead_url() -> str:
     """An address where nothing listens: connections are refused at once."""
     with free_socket() as sock:
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
-
-
-@contextlib.asynccontextmanager
-async def serving_app(
-    app: FastAPI, sock: socket.socket | None = None, *, lifespan: str = "off"
-) -> AsyncIterator[str]:
-    """Run an app with uvicorn on a free port (or the given socket); yields its URL."""
-    sock = sock or free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan=lifespan)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-
-    async def started() -> bool:
-        return server.started
-
-    await wait_until(started, timeout_s=10)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @contextlib.asynccontextmanager

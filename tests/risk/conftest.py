@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -25,7 +24,7 @@ from kamkor_common.events.topics import PARTITIONS, REGISTRY_HOUSEHOLDS
 from kamkor_common.messaging.broker import EmbeddedBroker, free_port
 from kamkor_common.messaging.outbox import kafka_headers
 from kamkor_common.messaging.producer import Producer
-from kamkor_common.testing import dev_token, running_app, wait_until
+from kamkor_common.testing import dev_token, running_app, serving_app, wait_until
 from kamkor_risk.config import RiskSettings
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.main import create_app
@@ -83,20 +82,10 @@ def _registry_app(registry: FakeRegistry) -> FastAPI:
 
 @pytest.fixture(scope="session")
 async def fake_registry() -> AsyncIterator[FakeRegistry]:
-    port = free_port()
-    registry = FakeRegistry(url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(
-        uvicorn.Config(_registry_app(registry), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the stand-in registry did not start")
-        await asyncio.sleep(0.05)
-    yield registry
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    registry = FakeRegistry(url="")
+    async with serving_app(_registry_app(registry)) as url:
+        registry.url = url
+        yield registry
 
 
 @pytest.fixture(scope="session")

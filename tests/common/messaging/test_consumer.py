@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -21,20 +20,13 @@ from kamkor_common.messaging.outbox import kafka_headers
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.messaging.testing import read_topic
 from kamkor_common.settings import KamkorSettings
+from kamkor_common.testing import wait_until
 
 EVENT_TYPE = "kamkor.test.ping.v1"
 
 
 class Ping(BaseModel):
     n: int
-
-
-async def _wait_for(predicate: Callable[[], bool], timeout_s: float = 20) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 class Harness:
@@ -97,7 +89,7 @@ class TestInbox:
             await h.send(event)
             await h.send(event)  # the same event id again, as after a crash before commit
             await h.send(_ping(2))
-            await _wait_for(lambda: h.consumer.handled + h.consumer.duplicates >= 3)
+            await wait_until(lambda: h.consumer.handled + h.consumer.duplicates >= 3)
         assert h.seen == [1, 2]
         assert h.consumer.duplicates == 1
 
@@ -111,7 +103,7 @@ class TestDeadLetter:
             bad_data = _ping(0).model_copy(update={"data": {"n": "not a number"}})
             await h.send(bad_data)
             await h.send(_ping(7))
-            await _wait_for(lambda: h.seen == [7])
+            await wait_until(lambda: h.seen == [7])
         records = await read_topic(broker.bootstrap, h.consumer.dlq, min_records=2)
         assert len(records) == 2
         errors = [dict(r.headers)["dlq_error"].decode() for r in records]
@@ -128,7 +120,7 @@ class TestDeadLetter:
         async with Harness(broker, messaging_db, fail_first=99) as h:
             await h.send(_ping(-1))
             await h.send(_ping(3))
-            await _wait_for(lambda: h.seen == [3])
+            await wait_until(lambda: h.seen == [3])
         assert h.failures_left == 99 - 3  # one try and two retries
         records = await read_topic(broker.bootstrap, h.consumer.dlq, min_records=1)
         assert "cannot handle -1" in dict(records[0].headers)["dlq_error"].decode()
@@ -140,7 +132,7 @@ class TestReplay:
     ) -> None:
         async with Harness(broker, messaging_db, fail_first=99) as h:
             await h.send(_ping(-5))
-            await _wait_for(lambda: h.consumer.dead_lettered == 1)
+            await wait_until(lambda: h.consumer.dead_lettered == 1)
             letters = await dlq.list_dead_letters(broker.bootstrap, h.group)
             assert [(x.event_type, x.source_topic, x.source_offset) for x in letters] == [
                 (EVENT_TYPE, h.topic, "0")
@@ -150,7 +142,7 @@ class TestReplay:
             h.accept_negative = True  # the fix is deployed
             replayed = await dlq.replay(h.settings, h.group)
             assert len(replayed) == 1
-            await _wait_for(lambda: h.seen == [-5])
+            await wait_until(lambda: h.seen == [-5])
             # A second replay finds nothing new: each letter is replayed once.
             assert await dlq.replay(h.settings, h.group) == []
         assert h.consumer.dead_lettered == 1
@@ -161,7 +153,7 @@ class TestHealth:
         self, broker: EmbeddedBroker, messaging_db: Database
     ) -> None:
         async with Harness(broker, messaging_db) as h:
-            await _wait_for(lambda: h.consumer.started and h.consumer.last_poll is not None)
+            await wait_until(lambda: h.consumer.started and h.consumer.last_poll is not None)
             assert h.consumer.healthy(max_poll_gap_s=30)
             assert not h.consumer.healthy(max_poll_gap_s=-1)  # a poll gap too long
         assert not h.consumer.running

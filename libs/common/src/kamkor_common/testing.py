@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
+import socket
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import asyncpg
 import httpx
@@ -87,11 +90,19 @@ def dev_token(
 
 
 async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], *, timeout_s: float = 20, interval_s: float = 0.05
+    predicate: Callable[[], bool | Awaitable[bool]],
+    *,
+    timeout_s: float = 20,
+    interval_s: float = 0.05,
 ) -> None:
-    """Poll an async condition until it holds; fail with a clear message when time is up."""
+    """Poll a condition (plain or async) until it holds; fail clearly when time is up."""
+
+    async def holds() -> bool:
+        result = predicate()
+        return bool(await result) if inspect.isawaitable(result) else bool(result)
+
     deadline = time.monotonic() + timeout_s
-    while not await predicate():
+    while not await holds():
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {timeout_s} s")
         await asyncio.sleep(interval_s)
@@ -154,3 +165,32 @@ async def create_messaging_tables(database: Database) -> None:
     tables = [SQLModel.metadata.tables[m.__tablename__] for m in (OutboxMessage, InboxMessage)]
     async with database.engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all, tables=tables)
+
+
+def free_socket() -> socket.socket:
+    """A socket bound to a free loopback port, not listening yet."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def serving_app(
+    app: Any, sock: socket.socket | None = None, *, lifespan: Literal["on", "off"] = "off"
+) -> AsyncIterator[str]:
+    """Run an ASGI app with uvicorn over real HTTP on a free port; yields its URL."""
+    import uvicorn
+
+    sock = sock or free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan=lifespan)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    await wait_until(lambda: server.started, timeout_s=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
