@@ -51,6 +51,7 @@ class Platform:
         return self.var_dir / "log" / f"{name}.log"
 
     def _env(self, name: str) -> dict[str, str]:
+        # Each process gets its own KAMKOR_* settings; only the token settings are shared.
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAMKOR_")}
         env |= {k: v for k, v in os.environ.items() if k.startswith("KAMKOR_JWT_")}
         env |= {
