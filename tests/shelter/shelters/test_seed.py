@@ -49,6 +49,4 @@ class TestSeed:
 
         for reference in SHELTERS:
             # Fails after its timeout when the seed published no such snapshot.
-            await capacity_events.wait_for(
-                CAPACITY_CHANGED, lambda e, ref=reference: seeded(e, ref)
-            )
+            await capacity_events.wait_for(CAPACITY_CHANGED, lambda e, r=reference: seeded(e, r))
