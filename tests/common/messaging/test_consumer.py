@@ -182,3 +182,63 @@ class TestInboxRetention:
                 )
             ).all()
         assert left == [f"{group}-recent"]
+
+
+class TestKeysSideBySide:
+    async def test_keys_are_handled_at_once_and_each_key_keeps_its_order(
+        self, broker: EmbeddedBroker, any_messaging_db: Database
+    ) -> None:
+        # The first event of key a waits until key b's first event is being handled:
+        # a consumer that handled one event at a time would never get there.
+        b_started = asyncio.Event()
+        order: dict[str, list[int]] = {"a": [], "b": []}
+
+        async with Harness(broker, any_messaging_db) as h:
+
+            async def handle(*, session: AsyncSession, event: CloudEvent) -> None:
+                n = Ping.model_validate(event.data).n
+                key = event.partitionkey
+                if key == "b" and n == 0:
+                    b_started.set()
+                if key == "a" and n == 0:
+                    await asyncio.wait_for(b_started.wait(), 15)
+                order[key].append(n)
+
+            h.consumer.spec.handlers[EVENT_TYPE] = handle  # type: ignore[index]
+            for n in range(5):
+                for key in ("a", "b"):
+                    event = new_event(
+                        source="/kamkor/test", type=EVENT_TYPE, key=key, data=Ping(n=n)
+                    )
+                    await h.send(event, key=key.encode())
+            await wait_until(lambda: len(order["a"]) + len(order["b"]) == 10)
+        assert order == {"a": [0, 1, 2, 3, 4], "b": [0, 1, 2, 3, 4]}
+
+    async def test_a_failing_key_waits_while_the_others_go_on(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        order: dict[str, list[int]] = {"a": [], "b": []}
+        failures = {"left": 2}
+
+        async with Harness(broker, messaging_db) as h:
+
+            async def handle(*, session: AsyncSession, event: CloudEvent) -> None:
+                n = Ping.model_validate(event.data).n
+                key = event.partitionkey
+                if key == "a" and n == 1 and failures["left"]:
+                    failures["left"] -= 1
+                    raise ConnectionError("database away")  # not the event's fault
+                order[key].append(n)
+
+            h.consumer.spec.handlers[EVENT_TYPE] = handle  # type: ignore[index]
+            for n in range(3):
+                for key in ("a", "b"):
+                    event = new_event(
+                        source="/kamkor/test", type=EVENT_TYPE, key=key, data=Ping(n=n)
+                    )
+                    await h.send(event, key=key.encode())
+            await wait_until(lambda: len(order["a"]) == 3, timeout_s=30)
+        # Key a's second event was retried until it went through, and its third waited for
+        # it; key b's events were each handled once, redelivered copies skipped.
+        assert order == {"a": [0, 1, 2], "b": [0, 1, 2]}
+        assert failures["left"] == 0

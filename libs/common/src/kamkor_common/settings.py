@@ -43,6 +43,8 @@ class KamkorSettings(BaseSettings):
     KAFKA_SESSION_TIMEOUT_MS: int = 6000
     KAFKA_REQUEST_TIMEOUT_MS: int = 40000
     KAFKA_SEND_TIMEOUT_S: float = 10.0
+    CONSUMER_BATCH_SIZE: int = 500
+    CONSUMER_CONCURRENCY: int = 16
     CONSUMER_MAX_RETRIES: int = 3
     CONSUMER_RETRY_BACKOFF_S: float = 0.2
     OUTBOX_POLL_INTERVAL_S: float = 1.0

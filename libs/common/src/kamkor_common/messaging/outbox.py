@@ -12,7 +12,19 @@ from typing import Any
 
 import asyncpg
 from opentelemetry import trace
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, delete, func, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    Text,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -79,11 +91,17 @@ def _wake_relays(session: Session) -> None:
 
 @sa_event.listens_for(Session, "before_commit")
 def _notify_other_processes(session: Session) -> None:
-    """Wake the relays of other processes too (an API process, a worker process).
+    """Wake the relay of another process (an API process's writes, a worker's relay).
 
+    A process that runs its own relay wakes it after the commit and spares the round
+    trip; its relay, when another replica's holds the lock, looks again shortly.
     PostgreSQL delivers the notification when the transaction commits, never before.
     """
-    if session.info.get("outbox_pending") and session.get_bind().dialect.name == "postgresql":
+    if (
+        session.info.get("outbox_pending")
+        and not any(relay.running for relay in list(_relays))
+        and session.get_bind().dialect.name == "postgresql"
+    ):
         session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
@@ -114,17 +132,25 @@ _RELAY_LOCK_KEY = 0x6B616D6B6F72
 
 
 async def _sole_relay(session: AsyncSession) -> bool:
-    """Let one relay per database publish at a time, so that rows go out in id order.
+    """Let one relay per PostgreSQL database publish at a time, so rows go out in id order.
 
     Several replicas each run a relay; two publishing different batches at once could
-    reorder a household's events. On SQLite the database-wide write lock serialises.
+    reorder a household's events.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return True
     granted = await session.scalar(
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RELAY_LOCK_KEY}
     )
     return bool(granted)
+
+
+async def _mark_sent(session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    if rows:
+        await session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_([row.id for row in rows]))
+            .values(sent_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 class OutboxRelay:
@@ -146,6 +172,10 @@ class OutboxRelay:
         self.retention = retention
         self._wake = asyncio.Event()
         self._stopping = False
+        self.running = False
+        # Another replica's relay held the lock at the last look: its batch may not
+        # include what was committed here since.
+        self._contended = False
         self.last_error: str | None = None
         self._tracer = telemetry.tracer("kamkor.outbox")
         _relays.add(self)
@@ -160,9 +190,11 @@ class OutboxRelay:
             if engine is not None and engine.dialect.name == "postgresql"
             else None
         )
+        self.running = True
         try:
             await self._relay()
         finally:
+            self.running = False
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -204,8 +236,9 @@ class OutboxRelay:
                 log.warning("outbox relay could not publish (%s); will retry", exc)
                 await asyncio.sleep(min(0.2 * 2**failures, 5.0))
                 continue
+            wait_s = min(self.poll_interval_s, 0.05) if self._contended else self.poll_interval_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                await asyncio.wait_for(self._wake.wait(), wait_s)
             self._wake.clear()
 
     def stop(self) -> None:
@@ -213,59 +246,76 @@ class OutboxRelay:
         self._wake.set()
 
     async def drain_once(self) -> int:
-        """Publish the next batch of unsent rows; returns how many were sent."""
-        async with self.sessionmaker() as session, session.begin():
-            if not await _sole_relay(session):
-                return 0
-            rows = list(
-                (
-                    await session.scalars(
-                        select(OutboxMessage)
-                        .where(col(OutboxMessage.sent_at).is_(None))
-                        .order_by(col(OutboxMessage.id))
-                        .limit(self.batch_size)
-                    )
-                ).all()
-            )
-            if not rows:
-                return 0
-            messages = []
-            spans = []
-            for row in rows:
-                parent = telemetry.context_from_carrier(row.trace_headers or {})
-                span = self._tracer.start_span(
-                    f"{row.topic} publish",
-                    context=parent,
-                    kind=trace.SpanKind.PRODUCER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.destination.name": row.topic,
-                        "messaging.message.id": row.event_id,
-                        "cloudevents.event_type": row.event_type,
-                    },
-                )
-                spans.append(span)
-                carrier: dict[str, str] = {}
-                with trace.use_span(span, end_on_exit=False):
-                    carrier = telemetry.current_carrier()
-                source = json.loads(row.payload).get("source", "")
-                headers = kafka_headers(row.event_type, row.event_id, source)
-                headers += [(k, v.encode()) for k, v in carrier.items()]
-                messages.append((row.topic, row.key.encode(), row.payload.encode(), headers))
-            try:
-                await self.producer.send_batch(messages)
-            except Exception as exc:
-                for span in spans:
-                    span.record_exception(exc)
-                    span.set_status(trace.Status(trace.StatusCode.ERROR))
-                    span.end()
-                raise
-            for span in spans:
-                span.end()
-            now = utcnow()
-            for row in rows:
-                row.sent_at = now
+        """Publish the next batch of unsent rows; returns how many were sent.
+
+        On PostgreSQL the batch is read, published and marked in one transaction holding
+        the relay lock, so that replicas publish in order. A SQLite database has one
+        process and so one relay, and that process one connection: it is given back while
+        the broker answers (or is away), so that a publish never holds up the API.
+        """
+        async with self.sessionmaker() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                async with session.begin():
+                    self._contended = not await _sole_relay(session)
+                    if self._contended:
+                        return 0
+                    rows = await self._unsent(session)
+                    await self._publish(rows)
+                    await _mark_sent(session, rows)
+                    return len(rows)
+            async with session.begin():
+                rows = await self._unsent(session)
+            if rows:
+                await self._publish(rows)
+                async with session.begin():
+                    await _mark_sent(session, rows)
             return len(rows)
+
+    async def _unsent(self, session: AsyncSession) -> list[OutboxMessage]:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.sent_at).is_(None))
+            .order_by(col(OutboxMessage.id))
+            .limit(self.batch_size)
+        )
+        return list(rows.all())
+
+    async def _publish(self, rows: list[OutboxMessage]) -> None:
+        """Send the rows in order, each in a producer span under the trace that wrote it."""
+        if not rows:
+            return
+        messages = []
+        spans = []
+        for row in rows:
+            parent = telemetry.context_from_carrier(row.trace_headers or {})
+            span = self._tracer.start_span(
+                f"{row.topic} publish",
+                context=parent,
+                kind=trace.SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": row.topic,
+                    "messaging.message.id": row.event_id,
+                    "cloudevents.event_type": row.event_type,
+                },
+            )
+            spans.append(span)
+            with trace.use_span(span, end_on_exit=False):
+                carrier = telemetry.current_carrier()
+            source = json.loads(row.payload).get("source", "")
+            headers = kafka_headers(row.event_type, row.event_id, source)
+            headers += [(k, v.encode()) for k, v in carrier.items()]
+            messages.append((row.topic, row.key.encode(), row.payload.encode(), headers))
+        try:
+            await self.producer.send_batch(messages)
+        except Exception as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(trace.Status(trace.StatusCode.ERROR))
+                span.end()
+            raise
+        for span in spans:
+            span.end()
 
     async def purge_sent(self, session: AsyncSession) -> int:
         """Forget sent rows older than the retention period, in the caller's transaction."""

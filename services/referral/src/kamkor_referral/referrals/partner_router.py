@@ -25,7 +25,7 @@ router = APIRouter(prefix="/partner/v1/referrals", tags=["partner referrals"])
 Partner = Annotated[Principal, Depends(require_roles("partner"))]
 
 
-def get_settings(request: Request) -> ReferralSettings:
+async def get_settings(request: Request) -> ReferralSettings:
     """The settings the app was built with (routing)."""
     settings: ReferralSettings = request.app.state.settings
     return settings
@@ -34,7 +34,7 @@ def get_settings(request: Request) -> ReferralSettings:
 Settings = Annotated[ReferralSettings, Depends(get_settings)]
 
 
-def get_mapping(settings: Settings) -> NeedsMapping:
+async def get_mapping(settings: Settings) -> NeedsMapping:
     """The needs mapping the app's settings name (which bed category a shelter type needs)."""
     return needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
 

@@ -192,7 +192,11 @@ async def _route(
     """
     now = now or utcnow()
     was_unassigned = referral.status == "unassigned"
-    attempts = (await repository.attempts_of(session, [referral.id])).get(referral.id, [])
+    attempts = (
+        (await repository.attempts_of(session, [referral.id])).get(referral.id, [])
+        if referral.attempts_count
+        else []  # a new referral has none: spare the query
+    )
     category = needs_service.shelter_category(service_type=referral.service_type, mapping=mapping)
     request = RoutingRequest(
         service_type=referral.service_type,

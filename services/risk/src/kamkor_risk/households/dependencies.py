@@ -23,7 +23,7 @@ async def registry_client_lifespan(app: FastAPI) -> AsyncIterator[None]:
         await client.aclose()
 
 
-def get_registry_client(request: Request) -> RegistryClient:
+async def get_registry_client(request: Request) -> RegistryClient:
     client: RegistryClient = request.app.state.registry_client
     return client
 

@@ -41,10 +41,11 @@ async def get_for_screening(
     slow registry holds up no other screening of the household. The lock then serialises
     screenings of one household, so that each domain keeps at most one open flag.
     """
-    if await repository.get(session, household_id) is None:
+    household = await repository.get(session, household_id, for_update=True)
+    if household is None:  # no row, so no lock held while the registry answers
         record = await registry.get_household(household_id, authorization=authorization)
         await repository.upsert(session, facts_from_registry(record))
-    household = await repository.get(session, household_id, for_update=True)
+        household = await repository.get(session, household_id, for_update=True)
     if household is None:  # the registry answered for another id
         raise HouseholdNotFound(f"household {household_id} is not in the registry")
     return household

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from kamkor_risk.rules.schemas import RuleSet
 
 
-def get_active_rule_set(request: Request) -> RuleSet:
+async def get_active_rule_set(request: Request) -> RuleSet:
     rule_set: RuleSet = request.app.state.rule_set
     return rule_set
 
