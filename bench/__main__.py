@@ -1,29 +1,59 @@
-"""Run every benchmark and write its figures to bench/reports/."""
+"""Run the benchmarks and write their figures to bench/reports/.
+
+`python -m bench` runs them all; `python -m bench load --rates 20,50 --duration 10
+--kinds sqlite` runs one with other settings.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 
-from bench import flow, messaging, report
+from bench import flow, load, messaging, report
+
+BENCHMARKS = ("messaging", "flow", "load")
 
 
-async def _all() -> None:
-    print(
-        report.write(
-            "messaging", "Messaging: outbox → broker → consumer (PostgreSQL)", await messaging.run()
+async def _run(names: list[str], args: argparse.Namespace) -> None:
+    if "messaging" in names:
+        print(
+            report.write(
+                "messaging",
+                "Messaging: outbox → broker → consumer (PostgreSQL)",
+                await messaging.run(),
+            )
         )
-    )
-    print(
-        report.write(
-            "flow",
-            "Core path: screening → referral → held bed, five processes",
-            {"sequential_families": await flow.run()},
+    if "flow" in names:
+        print(
+            report.write(
+                "flow",
+                "Core path: screening → referral → held bed, five processes",
+                {"sequential_families": await flow.run()},
+            )
         )
-    )
+    if "load" in names:
+        rates = [int(r) for r in args.rates.split(",")]
+        results = await load.run(args.kinds.split(","), rates, args.duration)
+        summary = load.report(results, report.REPORTS)
+        print(
+            report.write(
+                "load",
+                f"Open-loop load through the gateway, five processes, {args.duration:.0f} s a rate",
+                load.table(summary),
+                details=summary,
+                notes=load.notes(summary),
+            )
+        )
 
 
 def main() -> None:
-    asyncio.run(_all())
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], default=[])
+    parser.add_argument("--rates", default=",".join(str(r) for r in load.RATES))
+    parser.add_argument("--duration", type=float, default=load.DURATION_S)
+    parser.add_argument("--kinds", default="postgresql,sqlite")
+    args = parser.parse_args()
+    asyncio.run(_run(args.names or list(BENCHMARKS), args))
 
 
 if __name__ == "__main__":

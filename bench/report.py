@@ -11,12 +11,26 @@ from typing import Any
 REPORTS = Path(__file__).parent / "reports"
 
 
-def write(name: str, title: str, results: dict[str, dict[str, Any]]) -> str:
-    """Write `<name>.json` and `<name>.md`; returns the Markdown."""
+def write(
+    name: str,
+    title: str,
+    results: dict[str, dict[str, Any]],
+    *,
+    details: dict[str, Any] | None = None,
+    notes: str = "",
+) -> str:
+    """Write `<name>.json` and `<name>.md` (a table, then `notes`); returns the Markdown."""
     when = datetime.now(UTC).isoformat(timespec="seconds")
     machine = f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}"
     REPORTS.mkdir(exist_ok=True)
-    report = {"benchmark": title, "when": when, "machine": machine, "results": results}
+    report: dict[str, Any] = {
+        "benchmark": title,
+        "when": when,
+        "machine": machine,
+        "results": results,
+    }
+    if details is not None:
+        report["details"] = details
     (REPORTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     columns = list(next(iter(results.values())))
     lines = [
@@ -29,6 +43,8 @@ def write(name: str, title: str, results: dict[str, dict[str, Any]]) -> str:
     ]
     for label, row in results.items():
         lines.append(f"| {label} | " + " | ".join(str(row[c]) for c in columns) + " |")
+    if notes:
+        lines += ["", notes.rstrip()]
     markdown = "\n".join(lines) + "\n"
     (REPORTS / f"{name}.md").write_text(markdown)
     return markdown
