@@ -242,3 +242,18 @@ class TestKeysSideBySide:
         # it; key b's events were each handled once, redelivered copies skipped.
         assert order == {"a": [0, 1, 2], "b": [0, 1, 2]}
         assert failures["left"] == 0
+
+
+class TestOtherConsumersEvents:
+    async def test_an_event_of_a_type_without_handler_is_skipped_by_its_header(
+        self, broker: EmbeddedBroker, messaging_db: Database
+    ) -> None:
+        async with Harness(broker, messaging_db) as h:
+            # Not even read: the header says it is for somebody else.
+            await h.producer.send(
+                h.topic, b"h1", b"{not for us", [("ce_type", b"kamkor.other.thing.v1")]
+            )
+            await h.send(_ping(3))
+            await wait_until(lambda: h.seen == [3])
+        assert h.consumer.dead_lettered == 0
+        assert h.consumer.handled == 1

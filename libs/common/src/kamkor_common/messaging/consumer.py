@@ -194,6 +194,11 @@ class EventConsumer:
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Handle one record: parse, deduplicate, run the handler, retry, or dead-letter."""
+        declared = _header(record, "ce_type")
+        if declared is not None and declared not in self.spec.handlers:
+            # Another consumer's business, told by the header alone: most events on a
+            # topic are not for us, and parsing and tracing each cost more than the skip.
+            return
         carrier = telemetry.kafka_headers_to_carrier(record.headers)
         parent = telemetry.context_from_carrier(carrier)
         with self._tracer.start_as_current_span(
@@ -315,6 +320,13 @@ class EventConsumer:
             "duplicates": self.duplicates,
             "dead_lettered": self.dead_lettered,
         }
+
+
+def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name and value is not None:
+            return value.decode("utf-8", "replace")
+    return None
 
 
 def _partitions(topic: str) -> int:
