@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kamkor_common.events.schemas.referral import Priority
+from kamkor_common.inputs import NoteText
 from kamkor_common.pagination import Page
 
 ReferralStatus = Literal[
@@ -105,4 +106,7 @@ class DeadlineRun(BaseModel):
 class ReferralReject(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    # A note: ordinary line breaks are kept, other control characters refused.
+    reason: Annotated[
+        NoteText, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ]
