@@ -137,7 +137,7 @@ def unstorable_input(exc: BaseException) -> bool:
             return True
         if getattr(seen, "sqlstate", None) in _INPUT_SQLSTATES:
             return True
-        seen = seen.__cause__ or seen.__context__
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
     return False
 
 
