@@ -15,5 +15,10 @@ class TestReferralReject:
 
     @pytest.mark.parametrize("reason", ["no\x00beds", "\x1b[2J", "no beds\x7f"])
     def test_other_control_characters_are_refused(self, reason) -> None:
-        with pytest.raises(ValidationError, match="control characters"):
+        with pytest.raises(ValidationError, match="should match pattern"):
+            ReferralReject(reason=reason)
+
+    @pytest.mark.parametrize("reason", ["", "   ", "\n\t", "x" * 1001])
+    def test_an_empty_or_overlong_reason_is_refused(self, reason) -> None:
+        with pytest.raises(ValidationError):
             ReferralReject(reason=reason)

@@ -24,7 +24,7 @@ class TestMemberCreate:
     @pytest.mark.parametrize("field", ["family_name", "given_name", "patronymic", "pin"])
     @pytest.mark.parametrize("value", ["Ай" + c + "дай" for c in ("\x00", "\n", "\u0085")])
     def test_control_characters_are_refused_in_every_text_field(self, field, value) -> None:
-        with pytest.raises(ValidationError, match="control characters"):
+        with pytest.raises(ValidationError, match="should match pattern"):
             MemberCreate.model_validate(MEMBER | {field: value})
 
     def test_a_lone_surrogate_is_refused(self) -> None:
@@ -44,5 +44,5 @@ class TestHouseholdCreate:
             "language": "ky",
             "members": [MEMBER],
         }
-        with pytest.raises(ValidationError, match="control characters"):
+        with pytest.raises(ValidationError, match="should match pattern"):
             HouseholdCreate.model_validate(household | {field: "KG\x00J"})

@@ -37,7 +37,7 @@ class TestShelterCreate:
 
     @pytest.mark.parametrize("field", ["name", "organization_id", "id"])
     def test_control_characters_are_refused(self, field) -> None:
-        with pytest.raises(ValidationError, match="control characters"):
+        with pytest.raises(ValidationError, match="should match pattern"):
             ShelterCreate.model_validate(_shelter(**{field: "shelter\x00 1"}))
 
     def test_bed_totals_past_any_shelter_are_refused(self) -> None:

@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal, get_args
 
 import jwt
 from fastapi import Depends, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from kamkor_common.errors import Forbidden, HeaderTooLarge, Unauthorized
-from kamkor_common.inputs import MAX_AUTHORIZATION_BYTES, plain_text
+from kamkor_common.inputs import MAX_AUTHORIZATION_BYTES, PLAIN_TEXT_PATTERN
 
 Role = Literal[
     "social_worker", "supervisor", "partner", "shelter_staff", "analyst", "admin", "auditor"
@@ -27,7 +27,7 @@ class InvalidToken(Unauthorized):
 
 
 # Claims come from outside: a value of the wrong type is a bad token, never a crash.
-ClaimText = Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(plain_text)]
+ClaimText = Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=PLAIN_TEXT_PATTERN)]
 
 
 class TokenClaims(BaseModel):

@@ -141,6 +141,14 @@ def unstorable_input(exc: BaseException) -> bool:
     return False
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message, unless Kamkor's own text types have a clearer one."""
+    from kamkor_common.inputs import PATTERN_MESSAGES
+
+    pattern = (error.get("ctx") or {}).get("pattern")
+    return PATTERN_MESSAGES.get(str(pattern), str(error["msg"])) if pattern else str(error["msg"])
+
+
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts)
@@ -157,7 +165,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(e["loc"]), "message": e["msg"], "type": e["type"]}
+            {"field": _field_path(e["loc"]), "message": _message(e), "type": e["type"]}
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

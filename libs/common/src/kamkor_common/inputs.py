@@ -8,44 +8,30 @@ value and far below what breaks.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field, StringConstraints
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kamkor_common.errors import HeaderTooLarge, problem
 
-# Control characters (C0, DEL, C1) and lone surrogates; JSON Schema's pattern is ECMA 262.
-_CONTROL = ("Cc", "Cs")
-NOTE_WHITESPACE = frozenset("\n\t\r")
+# Control characters (C0, DEL, C1). A pattern rather than a validator: pydantic checks
+# it with the length limits in one string schema, whatever order they are declared in,
+# and the documents show it. Lone surrogates pydantic refuses by itself.
 PLAIN_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 NOTE_TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+CONTROL_CHARACTERS_MESSAGE = "must not contain control characters"
+NOTE_CONTROL_CHARACTERS_MESSAGE = "must not contain control characters other than newlines and tabs"
+# What a validation problem says instead of "String should match pattern '…'".
+PATTERN_MESSAGES = {
+    PLAIN_TEXT_PATTERN: CONTROL_CHARACTERS_MESSAGE,
+    NOTE_TEXT_PATTERN: NOTE_CONTROL_CHARACTERS_MESSAGE,
+}
 
-
-def _reject_controls(value: str, *, allowed: frozenset[str] = frozenset()) -> str:
-    for char in value:
-        if char not in allowed and unicodedata.category(char) in _CONTROL:
-            raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
-    return value
-
-
-def plain_text(value: str) -> str:
-    """A name, address or code: no control characters at all, not even a newline."""
-    return _reject_controls(value)
-
-
-def note_text(value: str) -> str:
-    """A note or reason: ordinary newlines and tabs, but no other control characters."""
-    return _reject_controls(value, allowed=NOTE_WHITESPACE)
-
-
-PlainText = Annotated[
-    str, AfterValidator(plain_text), Field(json_schema_extra={"pattern": PLAIN_TEXT_PATTERN})
-]
-NoteText = Annotated[
-    str, AfterValidator(note_text), Field(json_schema_extra={"pattern": NOTE_TEXT_PATTERN})
-]
+# A name, address, code or identifier: no control characters at all, not even a newline.
+PlainText = Annotated[str, StringConstraints(pattern=PLAIN_TEXT_PATTERN)]
+# A note or reason: ordinary newlines and tabs, but no other control characters.
+NoteText = Annotated[str, StringConstraints(pattern=NOTE_TEXT_PATTERN)]
 
 # Counts of things (beds, people) and list offsets: well inside PostgreSQL's integers.
 MAX_COUNT = 100_000

@@ -36,9 +36,7 @@ class HouseholdCreate(BaseModel):
     district: PlainText = Field(min_length=1, max_length=16)
     settlement: PlainText = Field(min_length=1, max_length=200)
     address: PlainText = Field(min_length=1, max_length=300)
-    phone: PlainText | None = Field(
-        default=None, max_length=32, pattern=r"^\+?[0-9][0-9 ()-]{4,30}$"
-    )
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9][0-9 ()-]{4,30}$")
     language: Language
     members: list[MemberCreate] = Field(min_length=1, max_length=50)
 
