@@ -107,3 +107,14 @@ class TestIdempotencyMiddleware:
         )
         assert anonymous.status_code == 401
         assert records == []
+
+    @pytest.mark.parametrize("key", ["k\x00y", "ключ-1", "k\x7f", "k\ty"])
+    async def test_a_key_of_other_than_printable_ascii_is_refused(self, api, key) -> None:
+        client, records = api
+        token = _headers(None)["Authorization"]
+        # Sent as raw bytes, as a client outside would: UTF-8 for the Cyrillic key.
+        headers = [(b"authorization", token.encode()), (b"idempotency-key", key.encode())]
+        response = await client.post("/records", json={"name": "a"}, headers=headers)
+        assert response.status_code == 400
+        assert response.json()["code"] == "idempotency_key_invalid"
+        assert records == []

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from kamkor_common import logs, telemetry
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.errors import install_error_handlers
+from kamkor_common.inputs import HeaderLimit
 from kamkor_gateway import health
 from kamkor_gateway.apidocs.router import router as apidocs_router
 from kamkor_gateway.apidocs.service import ApiCatalog
@@ -45,8 +46,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # httpx logs every request at INFO: the gateway would log each call twice.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         # Redirects are the caller's business: they pass back untouched.
+        limits = httpx.Limits(
+            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+            keepalive_expiry=settings.UPSTREAM_KEEPALIVE_EXPIRY_S,
+        )
         async with httpx.AsyncClient(
-            timeout=settings.UPSTREAM_TIMEOUT_S, follow_redirects=False
+            timeout=settings.UPSTREAM_TIMEOUT_S, follow_redirects=False, limits=limits
         ) as client:
             app.state.upstreams = Upstreams(client=client, urls=settings.upstream_urls())
             log.info("gateway started: %s", settings.upstream_urls())
@@ -72,10 +77,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
     )
     app.state.api_catalog = ApiCatalog(
-        app.openapi, timeout_s=settings.READINESS_TIMEOUT_S, retry_s=settings.OPENAPI_RETRY_S
+        # Looked up at each call: install_error_handlers wraps it to document the problems.
+        lambda: app.openapi(),
+        timeout_s=settings.READINESS_TIMEOUT_S,
+        retry_s=settings.OPENAPI_RETRY_S,
     )
     install_error_handlers(app)
     app.add_middleware(PathGuard)
+    # Outermost: oversized headers are refused before anything reads them.
+    app.add_middleware(HeaderLimit, max_bytes=settings.MAX_HEADER_BYTES)
     app.include_router(health.router)
     app.include_router(apidocs_router)
     app.include_router(families_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -11,7 +12,47 @@ from fastapi import Depends, Request
 from kamkor_common.errors import KamkorError, ServiceUnavailable
 from kamkor_gateway.paths import InvalidPath
 
+log = logging.getLogger("kamkor.gateway.upstreams")
+
 SERVICES: tuple[str, ...] = ("registry", "risk", "referral", "shelter")
+
+# Methods that may be sent twice (RFC 9110 §9.2.2); a write with an Idempotency-Key too,
+# since the service answers its repetition with the first answer.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def encode_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """Headers as bytes for httpx, each value byte for byte as the caller sent it."""
+    return [(name.encode("ascii"), header_value(value)) for name, value in headers.items()]
+
+
+def header_value(value: str | bytes) -> bytes:
+    """A header value as bytes: httpx refuses a `str` that is not ASCII.
+
+    The server decoded the caller's bytes as Latin-1, so encoding them back gives the
+    very bytes that came in; the service behind then judges them itself.
+    """
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def may_resend(request: httpx.Request, exc: httpx.TransportError) -> bool:
+    """Whether a failed request can safely go out once more on a fresh connection.
+
+    A connection that could not be opened sent nothing, whatever the method. A pooled
+    connection the service had already closed (its keep-alive timeout, or its close
+    after a 500) fails with no answer: the request may or may not have been read, so
+    only a request that is safe to repeat goes out again.
+    """
+    if isinstance(exc, httpx.ConnectError):
+        return True
+    if not isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return False
+    return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
 
 
 class UpstreamUnavailable(ServiceUnavailable):
@@ -76,7 +117,7 @@ class Upstreams:
         request = self.client.build_request(
             method,
             self.url(service, raw_path, raw_query),
-            headers=dict(headers),
+            headers=encode_headers(headers),
             content=content or None,
         )
         # httpx resolves dot segments while building the URL: whatever got past the
@@ -101,13 +142,33 @@ class Upstreams:
         if timeout_s is not None:
             extensions = {"timeout": httpx.Timeout(timeout_s).as_dict()}
         request = self.client.build_request(
-            "GET", url, params=params, headers=dict(headers or {}), extensions=extensions
+            "GET",
+            url,
+            params=params,
+            headers=encode_headers(headers or {}),
+            extensions=extensions,
         )
         return await self.send(service, request)
 
-    async def send(self, service: str, request: httpx.Request) -> httpx.Response:
+    async def _send(self, service: str, request: httpx.Request) -> httpx.Response:
         try:
             return await self.client.send(request)
+        except httpx.TransportError as exc:
+            if not may_resend(request, exc):
+                raise
+            # The pool has dropped the dead connection; the next one is fresh or checked.
+            log.info(
+                "%s %s to %s failed (%r); sending it once more",
+                request.method,
+                request.url.path,
+                service,
+                exc,
+            )
+            return await self.client.send(request)
+
+    async def send(self, service: str, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._send(service, request)
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # Nothing reached the service: it is as good as down.
             raise UpstreamUnavailable(

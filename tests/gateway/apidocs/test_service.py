@@ -88,3 +88,23 @@ class TestMerge:
 
         assert set(OWN["paths"]) == {"/api/v1/families/{household_id}"}
         assert "security" not in OWN
+
+
+class TestMergedProblems:
+    def test_every_operation_documents_the_gateways_own_problems(self):
+        service = _service("/api/v1/risk/flags", {}, "X")
+        service["paths"]["/api/v1/risk/screenings"] = {
+            "post": {"requestBody": {"content": {}}, "responses": {"201": {}}}
+        }
+
+        merged = merge(OWN, {"risk": service}, unavailable=[])
+
+        problem = {"application/problem+json": {"schema": _ref("Problem")}}
+        flags = merged["paths"]["/api/v1/risk/flags"]["get"]["responses"]
+        screenings = merged["paths"]["/api/v1/risk/screenings"]["post"]["responses"]
+        family = merged["paths"]["/api/v1/families/{household_id}"]["get"]["responses"]
+        for responses in (flags, screenings, family):
+            for status in ("400", "502", "503", "504"):
+                assert responses[status]["content"] == problem
+        # Only an operation that takes a body can be refused for its size.
+        assert "413" in screenings and "413" not in flags

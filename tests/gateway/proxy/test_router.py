@@ -123,18 +123,18 @@ class TestProxyRouter:
         assert len(fakes["registry"].received) == before
 
     @pytest.mark.parametrize(
-        "authorization",
+        ("authorization", "code"),
         [
-            "Bearer not-a-jwt",
-            "Basic dXNlcjpwYXNz",
-            "Bearer " + dev_token("admin")[:-4] + "AAAA",
+            ("Bearer not-a-jwt", "invalid_token"),
+            ("Basic dXNlcjpwYXNz", "unauthorized"),
+            ("Bearer " + dev_token("admin")[:-4] + "AAAA", "invalid_token"),
         ],
     )
-    async def test_invalid_token_is_401(self, gateway, authorization):
+    async def test_invalid_token_is_401(self, gateway, authorization, code):
         response = await gateway.get("/api/v1/risk/flags", headers={"Authorization": authorization})
 
         assert response.status_code == 401
-        assert response.json()["code"] == "unauthorized"
+        assert response.json()["code"] == code
 
     async def test_token_of_another_issuer_is_401(self, gateway):
         from kamkor_common.auth import TokenVerifier
@@ -221,3 +221,90 @@ class TestProxyRouter:
 
         assert response.status_code == 404
         assert response.headers["content-type"] == PROBLEM_JSON
+
+
+class TestProxyRouterHeaders:
+    """Headers from outside: any bytes, any size; the answer is never a 500."""
+
+    async def test_a_non_ascii_accept_language_reaches_the_service_unchanged(
+        self, served_gateway, auth
+    ):
+        status, _, seen = await send_raw(
+            served_gateway,
+            "GET",
+            "/api/v1/registry/echo",
+            {"Authorization": auth["Authorization"], "Accept-Language": "кыргызча, ru;q=0.8"},
+        )
+
+        assert status == 200
+        # The fake decodes header bytes as Latin-1, as every ASGI server does.
+        received = seen["headers"]["accept-language"].encode("latin-1").decode()
+        assert received == "кыргызча, ru;q=0.8"
+
+    @pytest.mark.parametrize("key", ["ключ-1", "k\x01y", "x" * 201, " "])
+    async def test_a_malformed_idempotency_key_on_a_write_is_400(self, gateway, auth, fakes, key):
+        before = len(fakes["registry"].received)
+        # As bytes: a UTF-8 key as a client would send it, and values h11 would not send.
+        headers = [
+            (b"authorization", auth["Authorization"].encode()),
+            (b"idempotency-key", key.encode()),
+        ]
+
+        response = await gateway.post("/api/v1/registry/households", headers=headers)
+
+        assert response.status_code == 400
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["code"] == "idempotency_key_invalid"
+        assert len(fakes["registry"].received) == before
+
+    async def test_a_well_formed_idempotency_key_is_passed_on(self, gateway, auth):
+        response = await gateway.post(
+            "/api/v1/registry/households", headers={**auth, "Idempotency-Key": " k-77 "}
+        )
+
+        assert response.json()["headers"]["idempotency-key"] == "k-77"
+
+    async def test_an_authorization_header_over_8_kib_is_431(self, gateway, fakes):
+        before = len(fakes["risk"].received)
+
+        response = await gateway.get(
+            "/api/v1/risk/flags", headers={"Authorization": "Bearer " + "x" * 9000}
+        )
+
+        assert response.status_code == 431
+        assert response.json()["code"] == "header_too_large"
+        assert len(fakes["risk"].received) == before
+
+    async def test_request_headers_over_32_kib_in_all_are_431(self, gateway, auth):
+        many = {f"X-Filler-{i}": "y" * 1000 for i in range(40)}
+
+        response = await gateway.get("/api/v1/risk/flags", headers={**auth, **many})
+
+        assert response.status_code == 431
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["code"] == "header_too_large"
+
+    async def test_a_token_claim_of_the_wrong_type_is_401_invalid_token(self, gateway):
+        from tests.common.test_auth import signed
+
+        response = await gateway.get(
+            "/api/v1/risk/flags", headers={"Authorization": f"Bearer {signed(org=['a', 'b'])}"}
+        )
+
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid_token"
+
+    async def test_a_5_mb_token_over_real_http_is_refused(self, served_gateway, fakes):
+        before = len(fakes["risk"].received)
+
+        status, headers, body = await send_raw(
+            served_gateway,
+            "GET",
+            "/api/v1/risk/flags",
+            {"Authorization": "Bearer " + "x" * (5 * 1024 * 1024)},
+        )
+
+        assert status == 431
+        assert headers["content-type"] == PROBLEM_JSON
+        assert body["code"] == "header_too_large"
+        assert len(fakes["risk"].received) == before

@@ -533,3 +533,54 @@ class TestIdempotentRegistration:
         )
         ids = [h["id"] for h in listed.json()["items"]]
         assert ids.count(first.json()["id"]) == 1
+
+
+class TestUntrustedInput:
+    """What arrives from outside: control characters and numbers past any column."""
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("address", "Toktogul st.\x00 12"), ("settlement", "Kochkor\nAta")],
+    )
+    async def test_control_characters_in_household_text_are_422(
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        field,
+        value,
+    ) -> None:
+        response = await registry_client.post(
+            URL, json=new_household(**{field: value}), headers=auth("admin")
+        )
+
+        body = _problem(response, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == [field]
+        assert "control characters" in body["errors"][0]["message"]
+
+    async def test_a_nul_in_a_members_name_is_422_naming_the_member(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        household = new_household()
+        household["members"][0]["given_name"] = "Гүл" + "\x00" + "нара"
+
+        response = await registry_client.post(URL, json=household, headers=auth("admin"))
+
+        body = _problem(response, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == ["members.0.given_name"]
+
+    async def test_a_nul_in_the_household_id_is_422_not_a_database_error(
+        self, registry_client: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        response = await registry_client.get(f"{URL}/a%00b", headers=auth("admin"))
+
+        _problem(response, 422, "invalid_value")
+
+    @pytest.mark.parametrize("params", [{"offset": 2**63}, {"limit": 2**63}, {"offset": 10**30}])
+    async def test_an_offset_or_limit_past_64_bits_is_422(
+        self, registry_client: httpx.AsyncClient, auth: Auth, params
+    ) -> None:
+        response = await registry_client.get(URL, params=params, headers=auth("admin"))
+
+        body = _problem(response, 422, "validation_error")
+        assert [e["field"] for e in body["errors"]] == list(params)

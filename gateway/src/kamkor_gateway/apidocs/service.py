@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kamkor_common.errors import KamkorError
+from kamkor_common.errors import HTTP_METHODS, KamkorError, add_problem_responses
 from kamkor_gateway.upstreams import SERVICES, Upstreams
 
 log = logging.getLogger("kamkor.gateway.apidocs")
@@ -25,6 +25,18 @@ BEARER = {
     "default from `kamkor token --role ROLE` / `kamkor token --user NAME`.",
 }
 Document = dict[str, Any]
+
+# What the gateway itself can answer to any call, besides what the service answers.
+GATEWAY_PROBLEMS = (400, 502, 503, 504)
+
+
+def add_gateway_problems(item: dict[str, Any]) -> None:
+    """Document the gateway's own problems (path check, body limit, upstream failures)."""
+    for method in HTTP_METHODS:
+        operation = item.get(method)
+        if isinstance(operation, dict):
+            statuses = {*GATEWAY_PROBLEMS, *((413,) if "requestBody" in operation else ())}
+            add_problem_responses(operation, statuses)
 
 
 def _rewrite_refs(node: Any, renamed: Mapping[str, str]) -> Any:
@@ -87,6 +99,8 @@ def merge(own: Document, services: Mapping[str, Document], *, unavailable: list[
                 tags.append(tag)
                 known_tags.add(tag.get("name"))
 
+    for item in paths.values():
+        add_gateway_problems(item)
     security_schemes[BEARER_SCHEME] = BEARER
     merged["security"] = [{BEARER_SCHEME: []}]
     if not tags:

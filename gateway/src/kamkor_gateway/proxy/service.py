@@ -6,6 +6,7 @@ import httpx
 from fastapi import Request, Response
 
 from kamkor_common.errors import KamkorError
+from kamkor_common.idempotency import WRITE_METHODS, check_key
 from kamkor_gateway.upstreams import Upstreams
 
 
@@ -51,6 +52,9 @@ def request_headers(request: Request) -> dict[str, str]:
         for name in FORWARDED_REQUEST_HEADERS
         if (value := request.headers.get(name)) is not None
     }
+    if "idempotency-key" in headers and request.method in WRITE_METHODS:
+        # Refused here with the code the services use, rather than sent on as junk.
+        headers["idempotency-key"] = check_key(headers["idempotency-key"])
     if request.client is not None:
         # The caller's own X-Forwarded-For is not to be believed; the server in front of
         # the gateway (uvicorn --forwarded-allow-ips) already put trusted proxies' word

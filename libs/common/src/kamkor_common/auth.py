@@ -9,15 +9,37 @@ from typing import Annotated, Any, Literal, get_args
 
 import jwt
 from fastapi import Depends, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from kamkor_common.errors import Forbidden, Unauthorized
+from kamkor_common.errors import Forbidden, HeaderTooLarge, Unauthorized
+from kamkor_common.inputs import MAX_AUTHORIZATION_BYTES, PLAIN_TEXT_PATTERN
 
 Role = Literal[
     "social_worker", "supervisor", "partner", "shelter_staff", "analyst", "admin", "auditor"
 ]
 ROLES: tuple[str, ...] = get_args(Role)
 ALGORITHM = "HS256"
+
+
+class InvalidToken(Unauthorized):
+    code = "invalid_token"
+    title = "The bearer token is not valid"
+
+
+# Claims come from outside: a value of the wrong type is a bad token, never a crash.
+ClaimText = Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=PLAIN_TEXT_PATTERN)]
+
+
+class TokenClaims(BaseModel):
+    """The claims Kamkor reads from a verified token, each of its one allowed type."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sub: ClaimText
+    role: Role
+    org: ClaimText | None = None
+    region: ClaimText | None = None
+    districts: Annotated[list[ClaimText], Field(max_length=100)] = []
 
 
 class ScopeMissing(Forbidden):
@@ -104,6 +126,8 @@ class TokenVerifier:
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Principal:
+        if len(token) > MAX_AUTHORIZATION_BYTES:
+            raise HeaderTooLarge(f"a bearer token has at most {MAX_AUTHORIZATION_BYTES} bytes")
         try:
             claims = jwt.decode(
                 token,
@@ -113,21 +137,31 @@ class TokenVerifier:
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "aud", "iss", "sub"]},
             )
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"invalid token: {exc}") from exc
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
+            # PyJWT checks `iss` and `aud` with `in`: a claim of another type is a TypeError.
+            raise InvalidToken(f"invalid token: {exc}") from exc
         if claims.get("role") not in ROLES:
-            raise Unauthorized("token carries no known role")
+            raise InvalidToken("token carries no known role")
+        try:
+            checked = TokenClaims.model_validate(claims)
+        except ValidationError as exc:
+            wrong = ", ".join(str(e["loc"][0]) for e in exc.errors())
+            raise InvalidToken(f"invalid token: claims of the wrong type or size: {wrong}") from exc
         return Principal(
-            subject=claims["sub"],
-            role=claims["role"],
-            organization_id=claims.get("org"),
-            region=claims.get("region"),
-            districts=claims.get("districts", []),
+            subject=checked.sub,
+            role=checked.role,
+            organization_id=checked.org,
+            region=checked.region,
+            districts=checked.districts,
         )
 
 
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
+    if len(header) > MAX_AUTHORIZATION_BYTES:
+        raise HeaderTooLarge(
+            f"the Authorization header has at most {MAX_AUTHORIZATION_BYTES} bytes"
+        )
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required")

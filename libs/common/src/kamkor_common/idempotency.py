@@ -52,6 +52,16 @@ class IdempotencyKeyInvalid(KamkorError):
     status, code, title = 400, "idempotency_key_invalid", "Invalid Idempotency-Key"
 
 
+def check_key(key: str) -> str:
+    """The key without surrounding blanks; 1 to 200 printable ASCII characters, or 400."""
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in key):
+        raise IdempotencyKeyInvalid(
+            f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} printable ASCII characters"
+        )
+    return key
+
+
 class IdempotencyKeyReused(KamkorError):
     status, code, title = 422, "idempotency_key_reused", "Idempotency-Key used for another request"
 
@@ -85,7 +95,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            await self._handle(scope, receive, send, owner=owner, key=key.strip())
+            await self._handle(scope, receive, send, owner=owner, key=check_key(key))
         except KamkorError as exc:
             response = problem(exc.status, exc.code, exc.title, exc.detail, scope["path"])
             await response(scope, receive, send)
@@ -93,8 +103,6 @@ class IdempotencyMiddleware:
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, *, owner: str, key: str
     ) -> None:
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise IdempotencyKeyInvalid(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
         body, more = b"", True
         while more:
             message = await receive()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from kamkor_common.events.schemas.referral import Priority
+from kamkor_common.inputs import NoteText
 from kamkor_common.pagination import Page
 
 ReferralStatus = Literal[
@@ -103,6 +104,7 @@ class DeadlineRun(BaseModel):
 
 
 class ReferralReject(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    # A note: ordinary line breaks are kept, other control characters refused.
+    reason: NoteText = Field(min_length=1, max_length=1000)

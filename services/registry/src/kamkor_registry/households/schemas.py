@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kamkor_common.events.schemas.registry import MemberRole
+from kamkor_common.inputs import PlainText
 from kamkor_common.pagination import Page
 
 Language = Literal["ky", "ru", "en"]
@@ -19,22 +20,22 @@ class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     role: MemberRole
-    family_name: str = Field(min_length=1, max_length=100)
-    given_name: str = Field(min_length=1, max_length=100)
-    patronymic: str | None = Field(default=None, max_length=100)
+    family_name: PlainText = Field(min_length=1, max_length=100)
+    given_name: PlainText = Field(min_length=1, max_length=100)
+    patronymic: PlainText | None = Field(default=None, max_length=100)
     sex: Sex
     birth_date: date
     # Checked by the service, so that a bad PIN answers with its own code.
-    pin: str | None = Field(default=None, max_length=40)
+    pin: PlainText | None = Field(default=None, max_length=40)
 
 
 class HouseholdCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    region: str = Field(min_length=1, max_length=16)
-    district: str = Field(min_length=1, max_length=16)
-    settlement: str = Field(min_length=1, max_length=200)
-    address: str = Field(min_length=1, max_length=300)
+    region: PlainText = Field(min_length=1, max_length=16)
+    district: PlainText = Field(min_length=1, max_length=16)
+    settlement: PlainText = Field(min_length=1, max_length=200)
+    address: PlainText = Field(min_length=1, max_length=300)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9][0-9 ()-]{4,30}$")
     language: Language
     members: list[MemberCreate] = Field(min_length=1, max_length=50)

@@ -8,6 +8,7 @@ from typing import get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kamkor_common.events.schemas.referral import BedCategory
+from kamkor_common.inputs import MAX_COUNT, Count, PlainText
 from kamkor_common.pagination import Page
 from kamkor_common.reference.regions import is_valid_location
 
@@ -44,13 +45,13 @@ class ShelterCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = None
-    organization_id: str = Field(min_length=1, max_length=36)
-    name: str = Field(min_length=1, max_length=200)
-    region: str
-    district: str
+    id: PlainText | None = Field(default=None, min_length=1, max_length=36)
+    organization_id: PlainText = Field(min_length=1, max_length=36)
+    name: PlainText = Field(min_length=1, max_length=200)
+    region: PlainText = Field(max_length=16)
+    district: PlainText = Field(max_length=16)
     confidential_address: bool = False
-    beds: dict[BedCategory, int] = {}
+    beds: dict[BedCategory, Count] = {}
 
     @model_validator(mode="after")
     def _check(self) -> ShelterCreate:
@@ -66,9 +67,10 @@ class CategoryUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    total: int | None = Field(default=None, ge=0)
-    out_of_service: int | None = Field(default=None, ge=0)
-    occupied: int | None = Field(default=None, ge=0)
+    # Bounded: far above any shelter, far below what the database's integers hold.
+    total: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    out_of_service: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    occupied: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
     @field_validator("total", "out_of_service", "occupied", mode="before")
     @classmethod
