@@ -83,6 +83,9 @@ class Family:
     answered_at: float | None = None
     attempts: int = 0
     failures: list[str] = field(default_factory=list)
+    # The service made the change but died before its answer was stored (409
+    # idempotency_answer_lost): the client looks the screening up instead.
+    answer_lost: bool = False
 
     @property
     def expected(self) -> set[str]:
@@ -146,6 +149,18 @@ class Reliability:
             else:
                 if response.status_code == 201:
                     family.screening_id = response.json()["id"]
+                    family.answered_at = time.monotonic()
+                    return
+                is_json = response.headers.get("content-type", "").endswith("json")
+                code = response.json().get("code") if is_json else None
+                if code == "idempotency_answer_lost":
+                    rows = await self.query(
+                        "risk",
+                        "SELECT id FROM screenings WHERE household_id = $1",
+                        family.household_id,
+                    )
+                    assert len(rows) == 1, f"{family.household_id}: {len(rows)} screenings"
+                    family.screening_id, family.answer_lost = rows[0]["id"], True
                     family.answered_at = time.monotonic()
                     return
                 if response.status_code not in RETRYABLE:
@@ -363,7 +378,9 @@ async def reliability(
         database_urls={name: await make_database(f"rel_{name}") for name in SERVICES},
         # Faster relay polling and consumer retries keep the cases short; the guarantees
         # are the same as with the defaults.
-        extra_env={"KAMKOR_OUTBOX_POLL_INTERVAL_S": "0.5"},
+        # A request killed mid-way leaves its Idempotency-Key claimed: a short lease lets
+        # the client's retry take it over soon.
+        extra_env={"KAMKOR_OUTBOX_POLL_INTERVAL_S": "0.5", "KAMKOR_IDEMPOTENCY_LEASE_S": "5"},
     )
     try:
         await asyncio.to_thread(platform.start)
