@@ -229,6 +229,15 @@ class Reliability:
             [f.household_id for f in families],
         )
 
+    async def consumer_total(self, counter: str, services: Sequence[str] = SERVICES) -> int:
+        """A counter (`handled`, `duplicates`, `dead_lettered`) summed over consumer groups."""
+        total = 0
+        async with httpx.AsyncClient(timeout=5) as client:
+            for service in services:
+                body = (await client.get(f"{self.platform.url(service)}/readyz")).json()
+                total += sum(int(c[counter]) for c in body.get("consumers", []))
+        return total
+
     async def backlogs(self) -> dict[str, int]:
         counts = {}
         for service in SERVICES:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
-
 from kamkor_common.events.schemas.referral import BED_HOLD_REQUESTED
 from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
 from kamkor_common.events.schemas.shelter import CAPACITY_CHANGED, HOLD_PLACED
@@ -28,12 +26,6 @@ async def _outbox(rel: Reliability, service: str, event_type: str) -> list[RawEv
         event_type,
     )
     return [RawEvent(**dict(row)) for row in rows]
-
-
-async def _duplicates(rel: Reliability, service: str) -> int:
-    async with httpx.AsyncClient(timeout=5) as client:
-        body: dict[str, Any] = (await client.get(f"{rel.platform.url(service)}/readyz")).json()
-    return sum(int(c["duplicates"]) for c in body["consumers"])
 
 
 def _state(rows: list[Any]) -> set[tuple[Any, ...]]:
@@ -94,8 +86,8 @@ class TestRedelivery:
             *(f.with_new_id() for f in flagged),  # a stale flag for needs already met
             *(r.with_new_id() for r in requested),  # a bed asked for again
         ]
-        referral_dups = await _duplicates(rel, "referral")
-        shelter_dups = await _duplicates(rel, "shelter")
+        referral_dups = await rel.consumer_total("duplicates", ["referral"])
+        shelter_dups = await rel.consumer_total("duplicates", ["shelter"])
         await publish(rel.platform.bootstrap, [*copies, *newcomers])
 
         # Wait until every copy was seen (and skipped) and every newcomer handled.
@@ -113,8 +105,10 @@ class TestRedelivery:
             )
             return (
                 len(handled) == len(newcomers)
-                and await _duplicates(rel, "referral") - referral_dups >= len(flagged) + len(placed)
-                and await _duplicates(rel, "shelter") - shelter_dups >= len(requested)
+                and await rel.consumer_total("duplicates", ["referral"]) - referral_dups
+                >= len(flagged) + len(placed)
+                and await rel.consumer_total("duplicates", ["shelter"]) - shelter_dups
+                >= len(requested)
             )
 
         await wait_until(all_seen, timeout_s=60, interval_s=0.3)
