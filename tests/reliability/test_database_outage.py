@@ -7,6 +7,8 @@ worker's phone would: every screening ends stored once, and every referral is th
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 
 import asyncpg
 
@@ -28,6 +30,9 @@ async def _terminate(databases: list[str]) -> int:
     return sum(1 for r in rows if r["done"])
 
 
+OUTAGE_S = 20
+
+
 class TestDatabaseConnectionsTerminated:
     async def test_retried_screenings_stored_once_with_all_referrals(
         self, rel: Reliability
@@ -38,15 +43,18 @@ class TestDatabaseConnectionsTerminated:
         stream = asyncio.create_task(rel.stream(families, interval_s=0.25))
         await wait_until(lambda: rel.answered(families) >= 3, timeout_s=60)
         terminated = 0
-        while not stream.done():
+        # For at most OUTAGE_S: each terminated claim costs its request the idempotency lease.
+        until = time.monotonic() + OUTAGE_S
+        while not stream.done() and time.monotonic() < until:
             terminated += await _terminate(databases)
             await asyncio.sleep(0.1)  # often enough to hit transactions in flight
         await stream
         took = await rel.settle(families, timeout_s=120)
         retried = sum(1 for f in families if f.attempts > 1)
+        failures = Counter(failure[:40] for f in families for failure in f.failures)
         print(
-            f"\n{terminated} connections terminated, {retried} screenings retried; "
-            f"settled {took:.1f} s after the stream"
+            f"\n{terminated} connections terminated, {retried} screenings retried "
+            f"({dict(failures)}); settled {took:.1f} s after the stream"
         )
         assert terminated > 0
         # A lost connection is not the event's fault: no event was parked in a DLQ.
