@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from kamkor_common.auth import CurrentPrincipal, TokenVerifier
-from kamkor_common.db import Database
+from kamkor_common.db import Database, SessionDep
 from kamkor_common.errors import install_error_handlers
 from kamkor_common.idempotency import IdempotencyMiddleware
 from kamkor_common.settings import KamkorSettings
@@ -118,3 +120,109 @@ class TestIdempotencyMiddleware:
         assert response.status_code == 400
         assert response.json()["code"] == "idempotency_key_invalid"
         assert records == []
+
+
+OLD = "2000-01-01 00:00:00.000000"
+
+
+@pytest.fixture
+async def notes(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
+    """A write API whose route commits a note in its own transaction, as services do."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/notes.db")
+    async with database.engine.begin() as conn:
+        await conn.run_sync(
+            SQLModel.metadata.create_all, tables=[SQLModel.metadata.tables["idempotency_keys"]]
+        )
+        await conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, name TEXT)"))
+    settings = KamkorSettings()
+    app = FastAPI()
+    app.state.database = database
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(
+        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
+    )
+    install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+
+    @app.post("/notes", status_code=201)
+    async def create(request: Request, principal: CurrentPrincipal, session: SessionDep) -> dict:
+        body = await request.json()
+        await session.execute(text("INSERT INTO notes (name) VALUES (:n)"), {"n": body["name"]})
+        if body.get("taken_over"):
+            # What a retry does once the lease has run out: the claim is no longer ours.
+            await session.execute(text("UPDATE idempotency_keys SET created_at = :t"), {"t": OLD})
+        if body.get("die_after_commit"):
+            await session.commit()
+            raise RuntimeError("the process died after its commit, before its answer")
+        return {"name": body["name"]}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client, database
+    await database.dispose()
+
+
+async def _count(database: Database, sql: str) -> int:
+    async with database.engine.connect() as conn:
+        return int((await conn.execute(text(sql))).scalar_one())
+
+
+class TestIdempotencyAfterACrash:
+    async def test_a_claim_abandoned_by_a_dead_request_is_taken_over_after_its_lease(
+        self, notes
+    ) -> None:
+        client, database = notes
+        body = b'{"name": "a"}'
+        fingerprint = hashlib.sha256(b"\n".join([b"POST", b"/notes", b"", body])).hexdigest()
+        async with database.engine.begin() as conn:
+            # The claim of a request whose process died before it committed anything.
+            await conn.execute(
+                text(
+                    "INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) "
+                    "VALUES ('social_worker:aigul', 'k-dead', :f, :t)"
+                ),
+                {"f": fingerprint, "t": OLD},
+            )
+        retry = await client.post(
+            "/notes",
+            content=body,
+            headers={**_headers("k-dead"), "content-type": "application/json"},
+        )
+        assert retry.status_code == 201, retry.text
+        again = await client.post(
+            "/notes",
+            content=body,
+            headers={**_headers("k-dead"), "content-type": "application/json"},
+        )
+        assert again.headers["idempotent-replayed"] == "true"
+        assert await _count(database, "SELECT count(*) FROM notes") == 1
+
+    async def test_a_request_that_committed_but_lost_its_answer_never_runs_twice(
+        self, notes
+    ) -> None:
+        client, database = notes
+        first = await client.post(
+            "/notes", json={"name": "a", "die_after_commit": True}, headers=_headers("k-lost")
+        )
+        assert first.status_code == 500
+        soon = await client.post(
+            "/notes", json={"name": "a", "die_after_commit": True}, headers=_headers("k-lost")
+        )
+        assert soon.json()["code"] == "idempotency_in_progress"
+        async with database.engine.begin() as conn:
+            await conn.execute(text("UPDATE idempotency_keys SET created_at = :t"), {"t": OLD})
+        late = await client.post(
+            "/notes", json={"name": "a", "die_after_commit": True}, headers=_headers("k-lost")
+        )
+        assert late.status_code == 409
+        assert late.json()["code"] == "idempotency_answer_lost"
+        assert await _count(database, "SELECT count(*) FROM notes") == 1
+
+    async def test_a_request_whose_claim_was_taken_over_cannot_commit(self, notes) -> None:
+        client, database = notes
+        response = await client.post(
+            "/notes", json={"name": "a", "taken_over": True}, headers=_headers("k-slow")
+        )
+        assert response.status_code == 409
+        assert response.json()["code"] == "idempotency_claim_lost"
+        assert await _count(database, "SELECT count(*) FROM notes") == 0

@@ -39,10 +39,18 @@ class Platform:
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
+    # "host:port" the broker advertises and every process bootstraps from: a TCP proxy in
+    # front of the broker, so that a test can cut the network between them.
+    broker_advertised: str | None = None
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def bootstrap(self) -> str:
+        """The Kafka address the processes are given."""
+        return self.broker_advertised or f"127.0.0.1:{self.broker_port}"
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -56,7 +64,7 @@ class Platform:
         env |= {k: v for k, v in os.environ.items() if k.startswith("KAMKOR_JWT_")}
         env |= {
             "KAMKOR_SERVICE_NAME": name,
-            "KAMKOR_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.broker_port}",
+            "KAMKOR_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "KAMKOR_SEED_REFERENCE_DATA": "true" if self.seed else "false",
             "OTEL_BSP_SCHEDULE_DELAY": "200",
         }
@@ -94,7 +102,9 @@ class Platform:
 
     def start(self, timeout_s: float = 120) -> None:
         (self.var_dir / "log").mkdir(parents=True, exist_ok=True)
-        self.broker = EmbeddedBroker(self.broker_port, log_file=self.log_path("broker"))
+        self.broker = EmbeddedBroker(
+            self.broker_port, log_file=self.log_path("broker"), advertised=self.broker_advertised
+        )
         self.broker.start()
         asyncio.run(ensure_topics(self.broker.bootstrap))
         for name in (*SERVICES, "gateway"):
@@ -119,6 +129,29 @@ class Platform:
                     last = response.text
                 time.sleep(0.3)
         raise TimeoutError(f"platform not ready after {timeout_s} s: {last}")
+
+    def kill(self, name: str) -> None:
+        """Kill one process with SIGKILL, as a crash would: no shutdown, nothing flushed."""
+        process = self.processes[name]
+        if process.poll() is None:
+            process.kill()
+        process.wait(15)
+
+    def pause(self, name: str) -> None:
+        """Freeze one process (SIGSTOP): its connections stay open but nothing answers."""
+        self.processes[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        """Let a paused process run again (SIGCONT)."""
+        self.processes[name].send_signal(signal.SIGCONT)
+
+    def restart(self, name: str, timeout_s: float = 120) -> None:
+        """Start one process again (killing it first if it still runs) and wait until ready."""
+        process = self.processes.get(name)
+        if process is not None and process.poll() is None:
+            self.kill(name)
+        self._spawn(name)
+        self.wait_ready(timeout_s)
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -5,21 +5,29 @@ was lost is sent again. With the same key (per token subject) and the same reque
 stored answer is replayed (`Idempotent-Replayed: true`); the same key with another
 request is refused. Keys are kept for `KAMKOR_IDEMPOTENCY_RETENTION_HOURS`.
 
-The answer is stored right after the route's own transaction has committed; a crash in
-between leaves the key unanswered, and a retry then runs the request again.
+A process that dies mid-request leaves its key claimed but unanswered. The claim is a
+lease: once `KAMKOR_IDEMPOTENCY_LEASE_S` has passed, a retry takes the key over and runs
+the request, and the first run, should it still be alive, can no longer commit. The
+route's own transaction marks the key as carried out when it commits, so that a crash
+between that commit and storing the answer never runs the request twice: such a retry is
+told `idempotency_answer_lost` (the change was made; look it up) instead.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, delete, select
+from sqlalchemy import JSON, Column, Text, delete, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel, col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +40,9 @@ HEADER = "idempotency-key"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 200
 _REPLAYED_HEADERS = ("content-type", "location", "etag")
+# The stored status of a key whose request has committed its change but not yet its answer.
+CARRIED_OUT = 0
+DEFAULT_LEASE_S = 30.0
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -68,6 +79,66 @@ class IdempotencyKeyReused(KamkorError):
 
 class IdempotencyInProgress(KamkorError):
     status, code, title = 409, "idempotency_in_progress", "The first request is still running"
+
+
+class IdempotencyAnswerLost(KamkorError):
+    status, code, title = 409, "idempotency_answer_lost", "The request was carried out"
+
+
+class IdempotencyClaimLost(KamkorError):
+    status, code, title = 409, "idempotency_claim_lost", "A retry took this Idempotency-Key over"
+
+
+@dataclass
+class _Claim:
+    """The key the current request holds; `claimed_at` tells this claim from a later one."""
+
+    owner: str
+    key: str
+    claimed_at: datetime
+    carried_out: bool = False
+
+
+_current: contextvars.ContextVar[_Claim | None] = contextvars.ContextVar(
+    "kamkor_idempotency_claim", default=None
+)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _mark_carried_out(session: Session) -> None:
+    """In the route's own transaction: the key's request has made its change.
+
+    Refuses to commit when a retry has taken the key over meanwhile, so that a request
+    whose lease ran out cannot make its change a second time.
+    """
+    claim = _current.get()
+    if claim is None or claim.carried_out:
+        return
+    result: Any = session.execute(
+        update(IdempotencyKey)
+        .where(
+            col(IdempotencyKey.scope) == claim.owner,
+            col(IdempotencyKey.key) == claim.key,
+            col(IdempotencyKey.created_at) == claim.claimed_at,
+            col(IdempotencyKey.status_code).is_(None),
+        )
+        .values(status_code=CARRIED_OUT)
+    )
+    if not result.rowcount:
+        raise IdempotencyClaimLost("a retry took this Idempotency-Key over; its answer counts")
+    session.info["idempotency_claim"] = claim
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _carried_out(session: Session) -> None:
+    claim = session.info.pop("idempotency_claim", None)
+    if claim is not None:
+        claim.carried_out = True
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _not_carried_out(session: Session) -> None:
+    session.info.pop("idempotency_claim", None)
 
 
 async def purge(session: AsyncSession, *, older_than: datetime) -> int:
@@ -119,10 +190,15 @@ class IdempotencyMiddleware:
             )
         ).hexdigest()
         database: Database = scope["app"].state.database
-        stored = await _claim(database, owner=owner, key=key, fingerprint=fingerprint)
+        settings = getattr(scope["app"].state, "settings", None)
+        lease = timedelta(seconds=getattr(settings, "IDEMPOTENCY_LEASE_S", DEFAULT_LEASE_S))
+        stored, claim = await _claim(
+            database, owner=owner, key=key, fingerprint=fingerprint, lease=lease
+        )
         if stored is not None:
             await _replay(stored, send)
             return
+        assert claim is not None
 
         captured: dict[str, Any] = {"body": b""}
 
@@ -143,10 +219,12 @@ class IdempotencyMiddleware:
                 captured["body"] += message.get("body", b"")
             await send(message)
 
+        token = _current.set(claim)
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await _settle(database, owner=owner, key=key, captured=captured)
+            _current.reset(token)
+            await _settle(database, claim=claim, captured=captured)
 
 
 def _owner(scope: Scope, headers: dict[str, str]) -> str | None:
@@ -162,14 +240,23 @@ def _owner(scope: Scope, headers: dict[str, str]) -> str | None:
 
 
 async def _claim(
-    database: Database, *, owner: str, key: str, fingerprint: str
-) -> IdempotencyKey | None:
-    """Record the key as in progress, or return its stored answer."""
+    database: Database, *, owner: str, key: str, fingerprint: str, lease: timedelta
+) -> tuple[IdempotencyKey | None, _Claim | None]:
+    """Claim the key for this request, or return its stored answer.
+
+    A claim older than the lease whose request never committed belongs to a request that
+    died: it is taken over.
+    """
+    claimed_at = utcnow()
     async with database.sessionmaker() as session:
         try:
             async with session.begin():
-                session.add(IdempotencyKey(scope=owner, key=key, fingerprint=fingerprint))
-            return None
+                session.add(
+                    IdempotencyKey(
+                        scope=owner, key=key, fingerprint=fingerprint, created_at=claimed_at
+                    )
+                )
+            return None, _Claim(owner=owner, key=key, claimed_at=claimed_at)
         except IntegrityError:
             pass
         existing = await session.scalar(
@@ -177,24 +264,52 @@ async def _claim(
                 col(IdempotencyKey.scope) == owner, col(IdempotencyKey.key) == key
             )
         )
-    if existing is None:  # purged between the two statements: run the request
-        return await _claim(database, owner=owner, key=key, fingerprint=fingerprint)
-    if existing.fingerprint != fingerprint:
-        raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
-    if existing.status_code is None:
+        if existing is None:  # purged between the two statements: run the request
+            return await _claim(
+                database, owner=owner, key=key, fingerprint=fingerprint, lease=lease
+            )
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
+        if existing.status_code not in (None, CARRIED_OUT):
+            return existing, None
+        if existing.created_at > claimed_at - lease:
+            raise IdempotencyInProgress("a request with this Idempotency-Key is still running")
+        if existing.status_code == CARRIED_OUT:
+            raise IdempotencyAnswerLost(
+                "the first request with this Idempotency-Key made its change but its answer "
+                "was lost; look the result up instead of sending it again"
+            )
+        # The read above began a transaction: the takeover commits in it.
+        result: Any = await session.execute(
+            update(IdempotencyKey)
+            .where(
+                col(IdempotencyKey.scope) == owner,
+                col(IdempotencyKey.key) == key,
+                col(IdempotencyKey.created_at) == existing.created_at,
+                col(IdempotencyKey.status_code).is_(None),
+            )
+            .values(created_at=claimed_at)
+        )
+        await session.commit()
+    if not result.rowcount:  # another retry took it over first
         raise IdempotencyInProgress("a request with this Idempotency-Key is still running")
-    return existing
+    log.warning("took over the abandoned Idempotency-Key %s", json.dumps(key))
+    return None, _Claim(owner=owner, key=key, claimed_at=claimed_at)
 
 
-async def _settle(database: Database, *, owner: str, key: str, captured: dict[str, Any]) -> None:
-    """Keep the answer of a request that was handled; free the key of one that failed."""
+async def _settle(database: Database, *, claim: _Claim, captured: dict[str, Any]) -> None:
+    """Keep the answer of a request that was handled; free the key of one that failed.
+
+    Only while the key is still this request's: a retry may have taken it over.
+    """
     status = captured.get("status")
     async with database.sessionmaker() as session, session.begin():
-        row = await session.get(IdempotencyKey, (owner, key))
-        if row is None:
+        row = await session.get(IdempotencyKey, (claim.owner, claim.key))
+        if row is None or row.created_at != claim.claimed_at:
             return
         if status is None or status >= 500:
-            await session.delete(row)  # not answered: a retry may run it again
+            if row.status_code is None:
+                await session.delete(row)  # not carried out: a retry may run it again
             return
         row.status_code = status
         row.response_headers = captured.get("headers", {})

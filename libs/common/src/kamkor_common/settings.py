@@ -52,6 +52,8 @@ class KamkorSettings(BaseSettings):
     OUTBOX_RETENTION_DAYS: float = 7
     INBOX_RETENTION_DAYS: float = 30
     IDEMPOTENCY_RETENTION_HOURS: float = 24
+    # How long a claimed key waits for its request before a retry may take it over.
+    IDEMPOTENCY_LEASE_S: float = 30
 
     OTLP_ENDPOINT: str | None = None
 

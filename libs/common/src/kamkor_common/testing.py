@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.db import Database
+from kamkor_common.messaging.broker import free_port
 from kamkor_common.settings import KamkorSettings
 
 ADMIN_URL_ENV = "KAMKOR_TEST_POSTGRES_URL"
@@ -194,3 +195,91 @@ async def serving_app(
         server.should_exit = True
         await task
         sock.close()
+
+
+class TcpProxy:
+    """A TCP proxy on 127.0.0.1 that a test can cut and heal, to simulate a network outage.
+
+    `cut()` closes every connection and stops listening, so that clients see refused
+    connections, as when a broker is away; `heal()` listens again on the same port.
+    """
+
+    def __init__(self, target_port: int, port: int | None = None) -> None:
+        self.target_port = target_port
+        self.port = port or free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connections = 0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def is_cut(self) -> bool:
+        return self._server is None
+
+    async def start(self) -> None:
+        if self._server is None:
+            self._server = await asyncio.start_server(
+                self._serve, "127.0.0.1", self.port, reuse_address=True
+            )
+
+    async def heal(self) -> None:
+        await self.start()
+
+    async def cut(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        if server is not None:
+            await server.wait_closed()
+
+    async def stop(self) -> None:
+        await self.cut()
+
+    async def _serve(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                "127.0.0.1", self.target_port
+            )
+        except OSError:
+            client_writer.transport.abort()
+            return
+        if self._server is None:  # cut while connecting
+            client_writer.transport.abort()
+            upstream_writer.transport.abort()
+            return
+        self.connections += 1
+        self._writers |= {client_writer, upstream_writer}
+        pumps = [
+            asyncio.create_task(self._pump(client_reader, upstream_writer)),
+            asyncio.create_task(self._pump(upstream_reader, client_writer)),
+        ]
+        self._tasks.update(pumps)
+        try:
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in pumps:
+                task.cancel()
+                self._tasks.discard(task)
+            for writer in (client_writer, upstream_writer):
+                self._writers.discard(writer)
+                writer.transport.abort()
+
+    @staticmethod
+    async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()

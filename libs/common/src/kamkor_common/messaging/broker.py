@@ -41,11 +41,19 @@ def _port_open(host: str, port: int) -> bool:
 
 
 class EmbeddedBroker:
-    """A Tansu process listening on 127.0.0.1:<port>."""
+    """A Tansu process listening on 127.0.0.1:<port>.
 
-    def __init__(self, port: int | None = None, log_file: Path | None = None) -> None:
+    Kafka clients connect to the address the broker advertises, not to the one they were
+    given: with `advertised` ("host:port", e.g. a TCP proxy in front of the broker) every
+    client's traffic goes there, so that a test can cut the network between them.
+    """
+
+    def __init__(
+        self, port: int | None = None, log_file: Path | None = None, advertised: str | None = None
+    ) -> None:
         self.port = port or free_port()
         self.log_file = log_file
+        self.advertised = advertised
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,6 +62,7 @@ class EmbeddedBroker:
 
     def start(self, timeout_s: float = 20) -> str:
         url = f"tcp://127.0.0.1:{self.port}"
+        advertised_url = f"tcp://{self.advertised}" if self.advertised else url
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
             [
@@ -62,7 +71,7 @@ class EmbeddedBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised_url,
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -9,10 +9,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
 from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kamkor_common import telemetry
@@ -235,6 +238,8 @@ class EventConsumer:
                 await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
                 return
             except Exception as exc:
+                if _not_the_events_fault(exc):
+                    raise  # the partition waits at this event until the database is back
                 if attempt == attempts:
                     log.exception("event %s failed %d times", event.id, attempts)
                     await self._dead_letter(record, f"{type(exc).__name__}: {exc}")
@@ -327,6 +332,36 @@ def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
         if key == name and value is not None:
             return value.decode("utf-8", "replace")
     return None
+
+
+def _not_the_events_fault(exc: BaseException) -> bool:
+    """The database connection failed, not the event: it must not end in the DLQ.
+
+    A database restart or a failover outlasts the few retries an event gets; parking every
+    event that meets it would lose them all to the DLQ.
+    """
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain of causes is short; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, _CONNECTION_ERRORS):
+            return True
+        orig = getattr(seen, "orig", None)
+        seen = orig if isinstance(orig, BaseException) else (seen.__cause__ or seen.__context__)
+    return False
+
+
+_CONNECTION_ERRORS = (
+    ConnectionError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # the server shut the session down
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a connection left half-way by a lost server
+)
 
 
 def _partitions(topic: str) -> int:
