@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
+import httpx
 from fastapi import FastAPI
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -59,10 +60,16 @@ def instrument_app(app: FastAPI) -> None:
     )
 
 
-def instrument_httpx() -> None:
+def instrument_httpx(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """Trace one client's calls and carry the trace context in their headers.
+
+    One client, not the httpx module: instrumenting every client of the process would
+    also rewrite the trace headers of clients that set their own (tests, tools).
+    """
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    HTTPXClientInstrumentor().instrument()
+    HTTPXClientInstrumentor.instrument_client(client)
+    return client
 
 
 def tracer(name: str) -> trace.Tracer:

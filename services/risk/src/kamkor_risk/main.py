@@ -6,7 +6,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from kamkor_common import telemetry
 from kamkor_common.service import create_service_app
 from kamkor_risk.api import CONSUMERS, ROUTERS
 from kamkor_risk.config import RiskSettings
@@ -19,8 +18,6 @@ def create_app(settings: RiskSettings | None = None) -> FastAPI:
     settings = settings or RiskSettings()
     # Loaded before anything starts: a missing or invalid rule set stops the process here.
     rule_set = load_rule_set(settings.RULE_SET_VERSION)
-    # The registry read carries the request's trace context through the instrumented httpx.
-    telemetry.instrument_httpx()
     app = create_service_app(
         name="risk",
         title="Kamkor risk",

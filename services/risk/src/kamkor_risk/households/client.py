@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
+from kamkor_common import telemetry
 from kamkor_common.errors import Forbidden, NotFound, ServiceUnavailable
 from kamkor_risk.households.schemas import RegistryHousehold
 
@@ -34,7 +35,10 @@ class RegistryClient:
     """
 
     def __init__(self, *, base_url: str, timeout_s: float) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        # The registry read carries the request's trace context.
+        self._http = telemetry.instrument_httpx(
+            httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
