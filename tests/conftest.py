@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 os.environ.setdefault("KAMKOR_ENVIRONMENT", "test")
+# Several platforms share the test server's 100 connections: small pools per process.
+os.environ.setdefault("KAMKOR_DATABASE_POOL_SIZE", "4")
+os.environ.setdefault("KAMKOR_DATABASE_MAX_OVERFLOW", "4")
 
 from kamkor_common.messaging.broker import EmbeddedBroker, running_broker
 from kamkor_common.testing import create_database, database_url, drop_database

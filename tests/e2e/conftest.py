@@ -55,6 +55,7 @@ async def platform(
         broker_port=free_port(),
         database_urls={name: await make_database(f"e2e_{name}") for name in SERVICES},
         otlp_endpoint=otlp_receiver.endpoint,
+        extra_env={"KAMKOR_DATABASE_POOL_SIZE": "4", "KAMKOR_DATABASE_MAX_OVERFLOW": "4"},
     )
     try:
         await asyncio.to_thread(running.start)

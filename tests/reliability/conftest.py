@@ -389,7 +389,12 @@ async def reliability(
         # are the same as with the defaults.
         # A request killed mid-way leaves its Idempotency-Key claimed: a short lease lets
         # the client's retry take it over soon.
-        extra_env={"KAMKOR_OUTBOX_POLL_INTERVAL_S": "0.5", "KAMKOR_IDEMPOTENCY_LEASE_S": "5"},
+        extra_env={
+            "KAMKOR_OUTBOX_POLL_INTERVAL_S": "0.5",
+            "KAMKOR_IDEMPOTENCY_LEASE_S": "5",
+            "KAMKOR_DATABASE_POOL_SIZE": "4",
+            "KAMKOR_DATABASE_MAX_OVERFLOW": "4",
+        },
     )
     try:
         await asyncio.to_thread(platform.start)

@@ -22,8 +22,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 from sqlalchemy.types import TypeDecorator
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine tuned for the URL's database."""
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    """An engine tuned for the URL's database (the pool sizes apply to PostgreSQL)."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     # hide_parameters: errors and logs must never carry children's names or PINs.
@@ -33,7 +33,11 @@ def create_engine(url: str) -> AsyncEngine:
     # `database_unavailable` (clients retry under their Idempotency-Key) and a consumer
     # retries the event.
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_recycle=1800, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=1800,
+        hide_parameters=True,
     )
 
 
@@ -81,9 +85,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 class Database:
     """The engine and session factory of one service."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessionmaker = create_sessionmaker(self.engine)
 
     async def ping(self) -> None:

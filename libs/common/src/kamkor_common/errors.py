@@ -180,6 +180,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            # The connection died under the request: the database's fault, not the
+            # caller's. The transaction was rolled back, so the request may be sent again
+            # (under its Idempotency-Key, if it has one).
+            response = problem(
+                503,
+                "database_unavailable",
+                "Database unavailable",
+                "the database connection was lost and nothing was saved; send the request again",
+                request.url.path,
+            )
+            response.headers["Retry-After"] = "1"
+            return response
         if unstorable_input(exc):
             return problem(
                 422,

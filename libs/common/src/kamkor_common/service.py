@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from sqlalchemy.exc import DBAPIError
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common import health, idempotency, logs, telemetry
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.db import Database, migrate, utcnow
-from kamkor_common.errors import install_error_handlers, problem
+from kamkor_common.errors import install_error_handlers
 from kamkor_common.idempotency import IdempotencyMiddleware
 from kamkor_common.messaging import inbox
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
@@ -52,7 +51,11 @@ class ServiceRuntime:
     ) -> None:
         self.name = name
         self.settings = settings
-        self.database = Database(settings.DATABASE_URL)
+        self.database = Database(
+            settings.DATABASE_URL,
+            pool_size=settings.DATABASE_POOL_SIZE,
+            max_overflow=settings.DATABASE_MAX_OVERFLOW,
+        )
         self.producer = Producer(settings)
         self.relay = OutboxRelay(
             sessionmaker=self.database.sessionmaker,
@@ -149,29 +152,6 @@ class ServiceRuntime:
         await self.database.dispose()
 
 
-async def _database_error(request: Request, exc: Exception) -> Response:
-    """A connection that died under the request is the database's fault, not the caller's.
-
-    The transaction was rolled back: the caller may send the request again (with its
-    Idempotency-Key, if it has one). Any other database error is a bug: 500 as usual.
-    """
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        log.warning("database connection lost during %s %s", request.method, request.url.path)
-        response = problem(
-            503,
-            "database_unavailable",
-            "Database unavailable",
-            "The database connection was lost; nothing was saved. Send the request again.",
-            request.url.path,
-        )
-        response.headers["Retry-After"] = "1"
-        return response
-    log.exception("database error on %s", request.url.path)
-    return problem(
-        500, "internal_error", "Internal error", "An unexpected error occurred", request.url.path
-    )
-
-
 def create_service_app(
     *,
     name: str,
@@ -212,7 +192,6 @@ def create_service_app(
         secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
     )
     install_error_handlers(app)
-    app.add_exception_handler(DBAPIError, _database_error)
     app.add_middleware(IdempotencyMiddleware)
     app.include_router(health.router)
     for router in routers:

@@ -34,6 +34,9 @@ class KamkorSettings(BaseSettings):
     LOG_LEVEL: str = "INFO"
 
     DATABASE_URL: str = "sqlite+aiosqlite:///var/kamkor.db"
+    # Connections per process on PostgreSQL: the pool, and how many more under a burst.
+    DATABASE_POOL_SIZE: int = 10
+    DATABASE_MAX_OVERFLOW: int = 10
     MIGRATE_ON_START: bool = True
     SEED_REFERENCE_DATA: bool = False
 
