@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import itertools
 import math
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, get_args
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kamkor_common.db import Database, migrate, utcnow
 from kamkor_common.reference.partners import COUNTRY
 from kamkor_common.reference.regions import REGIONS, region_of
+from kamkor_referral.capacity.models import ShelterAvailability
+from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
 from kamkor_referral.directory.schemas import ServiceType
+from kamkor_referral.main import MIGRATIONS
+from kamkor_referral.referrals.models import OPEN_AT_PARTNER_STATUSES, Referral
+from kamkor_referral.routing import repository
 from kamkor_referral.routing.schemas import Area, Candidate, Decision, RoutingRequest, ShelterBeds
-from kamkor_referral.routing.service import decide
+from kamkor_referral.routing.service import decide, plan
 
 PROPERTY = settings(deadline=None, derandomize=True, database=None, max_examples=150)
 # Checks that build on a drawn case and redo the decision need fewer examples.
@@ -372,3 +382,215 @@ class TestDecide:
 
 def _other_type(service_type: str) -> str:
     return next(t for t in SERVICE_TYPES if t != service_type)
+
+
+# --- plan: the same rules with the facts read from PostgreSQL ---------------------------------
+
+STATUSES = ("draft", "requested", "accepted", "in_progress", "on_hold", "completed", "cancelled")
+NOW = utcnow()
+HOLD_ANSWER_TTL = timedelta(minutes=10)
+DB_PROPERTY = settings(PROPERTY, max_examples=40)
+
+
+@pytest.fixture(scope="module")
+async def routing_database(
+    make_database: Callable[[str], Awaitable[str]],
+) -> AsyncIterator[Database]:
+    """A referral database of this module's own, migrated; no service runs on it."""
+    database = Database(await make_database("referral_props"))
+    await migrate(database.engine, MIGRATIONS)
+    yield database
+    await database.dispose()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A drawn case as rows: directory, referrals that load services, the capacity model."""
+
+    case: Case
+    organization_languages: dict[str, tuple[str, ...]]
+    service_languages: dict[str, tuple[str, ...]]
+    loads: dict[str, list[str]]  # service id -> statuses of its referrals
+    pending: dict[str, tuple[int, int]]  # shelter id -> bed requests (recent, too old)
+    snapshot_free: dict[str, int]  # shelter id -> free beds as the shelter announced
+
+
+@st.composite
+def stored_cases(draw: st.DrawFn) -> Stored:
+    # Mostly a shelter type: beds asked for and not answered are part of the facts.
+    case = draw(cases(("temporary_shelter", "temporary_shelter", "legal_aid")))
+    # One organisation row per id: its activity and languages are what its services get.
+    organizations = {c.organization_id: c for c in case.candidates}
+    spoken = st.lists(st.sampled_from(LANGUAGES), unique=True, max_size=2)
+    organization_languages = {
+        # Mostly the family's language among them, so that many services stay eligible.
+        org: tuple(
+            sorted({*draw(spoken), *draw(st.sampled_from([[case.request.language]] * 3 + [[]]))})
+        )
+        for org in ORGANIZATION_IDS
+    }
+    candidates, service_languages, loads = [], {}, {}
+    for candidate in case.candidates:
+        first = organizations[candidate.organization_id]
+        # An empty list on the service means "the organisation's languages".
+        own = draw(st.sampled_from([candidate.languages, ()]))
+        service_languages[candidate.service_id] = own
+        statuses = draw(st.lists(st.sampled_from(STATUSES), max_size=6))
+        loads[candidate.service_id] = statuses
+        candidates.append(
+            replace(
+                candidate,
+                organization_active=first.organization_active,
+                organization_name=first.organization_name,
+                languages=own or organization_languages[candidate.organization_id],
+                open_referrals=sum(s in OPEN_AT_PARTNER_STATUSES for s in statuses),
+            )
+        )
+    pending, snapshot_free, shelters = {}, {}, []
+    for beds in case.shelters:
+        recent, old = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+        free = draw(st.integers(0, 4))
+        # Only requests for this category count, and only for a while (HOLD_ANSWER_TTL).
+        counted = recent if beds.category == case.request.shelter_category else 0
+        pending[beds.shelter_id] = (recent, old)
+        snapshot_free[beds.shelter_id] = free
+        shelters.append(replace(beds, available=max(free - counted, 0), awaiting=counted))
+    return Stored(
+        case=Case(case.request, candidates, shelters),
+        organization_languages=organization_languages,
+        service_languages=service_languages,
+        loads=loads,
+        pending=pending,
+        snapshot_free=snapshot_free,
+    )
+
+
+def rows_of(stored: Stored) -> list[Any]:
+    case = stored.case
+    request = case.request
+    rows: list[Any] = []
+    organizations = {c.organization_id: c for c in case.candidates}
+    for organization_id, first in organizations.items():
+        rows.append(
+            Organization(
+                id=organization_id,
+                name=first.organization_name,
+                type="ngo",
+                languages=list(stored.organization_languages[organization_id]),
+                active=first.organization_active,
+            )
+        )
+    for c in case.candidates:
+        rows.append(
+            PartnerService(
+                id=c.service_id,
+                organization_id=c.organization_id,
+                service_type=c.service_type,
+                name=c.service_id,
+                status=c.status,
+                accepts_referrals=c.accepts_referrals,
+                languages=list(stored.service_languages[c.service_id]),
+                min_age=c.min_age,
+                max_age=c.max_age,
+                open_referral_limit=c.open_referral_limit,
+            )
+        )
+        rows += [ServiceArea(service_id=c.service_id, kind=a.kind, code=a.code) for a in c.areas]
+        rows += [
+            _referral(service_type=c.service_type, status=status, service_id=c.service_id)
+            for status in stored.loads[c.service_id]
+        ]
+    for beds in case.shelters:
+        rows.append(
+            ShelterAvailability(
+                shelter_id=beds.shelter_id,
+                category=beds.category,
+                organization_id=beds.organization_id,
+                region=beds.region,
+                district=beds.district,
+                available=stored.snapshot_free[beds.shelter_id],
+                total=stored.snapshot_free[beds.shelter_id] + 2,
+                as_of=NOW,
+            )
+        )
+        recent, old = stored.pending[beds.shelter_id]
+        for ago in [timedelta(seconds=5)] * recent + [HOLD_ANSWER_TTL * 2] * old:
+            rows.append(
+                _referral(
+                    service_type="temporary_shelter",
+                    status="requested",
+                    shelter_id=beds.shelter_id,
+                    hold_status="requested",
+                    hold_category=beds.category,
+                    hold_requested_at=NOW - ago,
+                )
+            )
+    # The referral being routed, addressed to some service now: never counted against it.
+    routed = _referral(
+        id=request.referral_id,
+        service_type=request.service_type,
+        status="requested",
+        service_id=case.candidates[0].service_id if case.candidates else None,
+        shelter_id=case.shelters[0].shelter_id if case.shelters else None,
+        hold_status="requested",
+        hold_category=request.shelter_category,
+        hold_requested_at=NOW,
+    )
+    return [*rows, routed]
+
+
+def _referral(**fields: Any) -> Referral:
+    values: dict[str, Any] = {
+        "household_id": str(uuid.uuid4()),
+        "priority": "urgent",
+        "region": "KG-J",
+        "district": "KG-J-01",
+        "language": "ky",
+        **fields,
+    }
+    return Referral(**values)
+
+
+class TestPlan:
+    @DB_PROPERTY
+    @given(stored=stored_cases())
+    async def test_with_facts_from_the_database_the_choice_keeps_every_rule(
+        self, routing_database: Database, stored: Stored
+    ) -> None:
+        request = replace(stored.case.request, referral_id=str(uuid.uuid4()))
+        stored = replace(stored, case=replace(stored.case, request=request))
+        async with routing_database.sessionmaker() as session:
+            # One service per id, whatever the draw: ids are primary keys.
+            session.add_all(rows_of(stored))
+            await session.flush()
+            try:
+                found = await repository.candidates(
+                    session, service_type=request.service_type, referral_id=request.referral_id
+                )
+                decision = await plan(
+                    session=session, request=request, hold_answer_ttl=HOLD_ANSWER_TTL, now=NOW
+                )
+            finally:
+                await session.rollback()
+
+        expected = {
+            c.service_id: c
+            for c in stored.case.candidates
+            if c.service_type == request.service_type
+        }
+        assert {c.service_id: _normal(c) for c in found} == {
+            k: _normal(c) for k, c in expected.items()
+        }
+        if decision.choice is not None:
+            chosen = expected[decision.choice.candidate.service_id]
+            decision = replace(decision, choice=replace(decision.choice, candidate=chosen))
+        assert_decision_keeps_the_rules(stored.case, decision)
+
+
+def _normal(candidate: Candidate) -> Candidate:
+    """Areas and languages in a fixed order: the database keeps them as sets."""
+    return replace(
+        candidate,
+        areas=tuple(sorted(candidate.areas, key=lambda a: (a.kind, a.code))),
+        languages=tuple(sorted(candidate.languages)),
+    )
