@@ -560,7 +560,6 @@ class TestPlan:
         request = replace(stored.case.request, referral_id=str(uuid.uuid4()))
         stored = replace(stored, case=replace(stored.case, request=request))
         async with routing_database.sessionmaker() as session:
-            # One service per id, whatever the draw: ids are primary keys.
             session.add_all(rows_of(stored))
             await session.flush()
             try:
