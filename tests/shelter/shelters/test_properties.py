@@ -1,0 +1,58 @@
+"""The availability arithmetic on its own: available = total - out of service - occupied - held."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kamkor_shelter.shelters.models import ShelterCategory
+from kamkor_shelter.shelters.service import free_beds
+
+PROPERTY = settings(deadline=None, derandomize=True, database=None, max_examples=200)
+counts = st.integers(0, 1_000)
+
+
+class TestFreeBeds:
+    @PROPERTY
+    @given(total=counts, out_of_service=counts, occupied=counts, held=counts)
+    def test_is_the_difference_and_never_below_zero(
+        self, total: int, out_of_service: int, occupied: int, held: int
+    ) -> None:
+        category = ShelterCategory(
+            shelter_id="s",
+            category="family",
+            total=total,
+            out_of_service=out_of_service,
+            occupied=occupied,
+        )
+
+        free = free_beds(category, held=held)
+
+        assert free == max(0, total - out_of_service - occupied - held)
+        assert 0 <= free <= total
+
+    @PROPERTY
+    @given(
+        total=counts, out_of_service=counts, occupied=counts, held=counts, more=st.integers(1, 5)
+    )
+    def test_taking_a_bed_never_frees_one(
+        self, total: int, out_of_service: int, occupied: int, held: int, more: int
+    ) -> None:
+        category = ShelterCategory(
+            shelter_id="s",
+            category="family",
+            total=total,
+            out_of_service=out_of_service,
+            occupied=occupied,
+        )
+        busier = ShelterCategory(
+            shelter_id="s",
+            category="family",
+            total=total,
+            out_of_service=out_of_service,
+            occupied=occupied + more,
+        )
+
+        before = free_beds(category, held=held)
+        assert free_beds(category, held=held + more) == max(0, before - more)
+        assert free_beds(busier, held=held) == max(0, before - more)
