@@ -315,6 +315,7 @@ _CONNECTION_ERRORS = (
     sa_exc.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # the server shut the session down
+    asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,  # a connection left half-way by a lost server
 )
