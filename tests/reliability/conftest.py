@@ -108,11 +108,22 @@ class Reliability:
     # --- databases ----------------------------------------------------------------------
 
     async def query(self, service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-        connection = await asyncpg.connect(_plain(self.platform.database_urls[service]))
+        connection = await self._connect(service)
         try:
             return list(await connection.fetch(sql, *args))
         finally:
             await connection.close()
+
+    async def _connect(self, service: str) -> asyncpg.Connection:
+        """A connection of the test's own, waiting while the shared server is full."""
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                return await asyncpg.connect(_plain(self.platform.database_urls[service]))
+            except (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
 
     def database_name(self, service: str) -> str:
         return self.platform.database_urls[service].rsplit("/", 1)[1]

@@ -15,7 +15,6 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from opentelemetry import trace
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kamkor_common import telemetry
@@ -344,7 +343,7 @@ def _not_the_events_fault(exc: BaseException) -> bool:
     for _ in range(10):  # the chain of causes is short; never loop on a cycle
         if seen is None:
             return False
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
             return True
         if isinstance(seen, _CONNECTION_ERRORS):
             return True
@@ -359,6 +358,7 @@ _CONNECTION_ERRORS = (
     sa_exc.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # the server shut the session down
+    asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,  # a connection left half-way by a lost server
 )
