@@ -62,7 +62,7 @@ TOKENS: dict[str, str] = {
 # machine; the coverage phase adds its own deterministic cases on top of these.
 CONFIG: dict[str, Any] = {
     "seed": 20261202,
-    "generation": {"mode": "all", "max-examples": 20, "deterministic": True},
+    "generation": {"mode": "all", "max-examples": 15, "deterministic": True},
     "phases": {
         "examples": {"enabled": True},
         "coverage": {"enabled": True},
