@@ -159,9 +159,13 @@ async def _platform() -> AsyncIterator[Platform]:
             await drop_database(name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform() -> Iterator[Platform]:
-    """Every service and the gateway over real HTTP, served from a background loop."""
+    """Every service and the gateway over real HTTP, served from a background loop.
+
+    Package-scoped: its database connections are given back once this folder is done,
+    rather than held while the rest of the suite runs.
+    """
     background = BackgroundLoop()
     background.start()
     manager = _platform()
