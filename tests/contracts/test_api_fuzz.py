@@ -27,7 +27,7 @@ CHECKS = [
 ]
 
 SETTINGS = hypothesis.settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     derandomize=True,
     database=None,

@@ -102,3 +102,18 @@ class TestReadFamily:
         spans = [span for fake in (registry, risk, referral) for span in fake.spans]
         assert len(spans) == 3
         assert max(began for began, _ in spans) < min(ended for _, ended in spans)
+
+    async def test_a_non_ascii_accept_language_reaches_every_service_unchanged(
+        self, gateway, auth, fakes
+    ):
+        headers = [
+            (b"authorization", auth["Authorization"].encode()),
+            (b"accept-language", "кыргызча".encode()),
+        ]
+
+        response = await gateway.get("/api/v1/families/h-lang", headers=headers)
+
+        assert response.status_code == 200, response.text
+        for name in ("registry", "risk", "referral"):
+            call = next(r for r in fakes[name].received if "h-lang" in r["path"] + r["query"])
+            assert call["headers"]["accept-language"].encode("latin-1") == "кыргызча".encode()
