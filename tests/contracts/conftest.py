@@ -101,20 +101,6 @@ class Platform:
     gateway: str
 
 
-def in_process_gateway(settings: GatewaySettings) -> FastAPI:
-    """A gateway app that leaves httpx as it found it.
-
-    Building one instruments httpx for the whole process. Every client of the later
-    tests would then put its own `traceparent` on requests, over the one a test sets
-    (the end-to-end test follows its trace that way); traces are not under test here.
-    """
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-
-    app = create_gateway(settings)
-    HTTPXClientInstrumentor().uninstrument()
-    return app
-
-
 @contextlib.asynccontextmanager
 async def _platform() -> AsyncIterator[Platform]:
     names: list[str] = []
@@ -165,7 +151,7 @@ async def _platform() -> AsyncIterator[Platform]:
                 SHELTER_URL=urls["shelter"],
             )
             gateway = await stack.enter_async_context(
-                serving_app(in_process_gateway(gateway_settings), lifespan="on")
+                serving_app(create_gateway(gateway_settings), lifespan="on")
             )
             yield Platform(urls=urls, gateway=gateway)
     finally:
@@ -208,7 +194,7 @@ def documents() -> dict[str, dict[str, Any]]:
     exactly these.
     """
     built = {name: app.openapi() for name, app in service_apps(ENVIRONMENT="test").items()}
-    gateway = in_process_gateway(GatewaySettings(ENVIRONMENT="test"))
+    gateway = create_gateway(GatewaySettings(ENVIRONMENT="test"))
     built["gateway"] = merge(gateway.openapi(), built, unavailable=[])
     # What a client gets is the document as JSON.
     return {name: json.loads(json.dumps(document)) for name, document in built.items()}

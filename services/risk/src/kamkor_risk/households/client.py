@@ -35,9 +35,14 @@ class RegistryClient:
     """
 
     def __init__(self, *, base_url: str, timeout_s: float) -> None:
-        # The registry read carries the request's trace context.
+        # The registry read carries the request's trace context. Idle connections are
+        # dropped before the registry's keep-alive (uvicorn's 5 s) closes them under us.
         self._http = telemetry.instrument_httpx(
-            httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+            httpx.AsyncClient(
+                base_url=base_url.rstrip("/"),
+                timeout=timeout_s,
+                limits=httpx.Limits(keepalive_expiry=2.0),
+            )
         )
 
     async def aclose(self) -> None:
