@@ -637,6 +637,7 @@ def _plot(results: dict[str, dict[str, Any]], path: Path) -> None:
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xticks(list(RATES), [str(r) for r in RATES])
+        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axis.set_xlabel("screenings per second (open loop)")
         axis.set_title(title)
         axis.grid(True, which="both", alpha=0.3)
