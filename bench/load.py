@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +138,9 @@ def _cpu_s(platform: Platform) -> dict[str, float]:
         with contextlib.suppress(psutil.Error):
             times = psutil.Process(process.pid).cpu_times()
             used[name] = times.user + times.system
-    if platform.broker is not None and platform.broker._process is not None:
+    if platform.broker is not None and platform.broker.pid is not None:
         with contextlib.suppress(psutil.Error):
-            times = psutil.Process(platform.broker._process.pid).cpu_times()
+            times = psutil.Process(platform.broker.pid).cpu_times()
             used["broker"] = times.user + times.system
     postgres = 0.0
     for proc in psutil.process_iter(["name"]):
@@ -260,11 +260,7 @@ def _parse_time(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     parsed = datetime.fromisoformat(str(value))
-    if parsed.tzinfo is None:
-        from datetime import UTC
-
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 async def _referrals(platform: Platform, names: dict[str, str]) -> list[tuple[Any, ...]]:
@@ -441,9 +437,8 @@ http {{
 @contextlib.contextmanager
 def nginx_in_front(upstream_port: int) -> Any:
     """nginx proxying to a service, or None where nginx is not installed."""
-    binary = shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx",) if os.path.exists(path)), None
-    )
+    # Debian puts it in /usr/sbin, which is not on every PATH.
+    binary = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
     if binary is None:
         yield None
         return

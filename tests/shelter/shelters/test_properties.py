@@ -12,19 +12,23 @@ PROPERTY = settings(deadline=None, derandomize=True, database=None, max_examples
 counts = st.integers(0, 1_000)
 
 
+def _category(total: int, out_of_service: int, occupied: int) -> ShelterCategory:
+    return ShelterCategory(
+        shelter_id="s",
+        category="family",
+        total=total,
+        out_of_service=out_of_service,
+        occupied=occupied,
+    )
+
+
 class TestFreeBeds:
     @PROPERTY
     @given(total=counts, out_of_service=counts, occupied=counts, held=counts)
     def test_is_the_difference_and_never_below_zero(
         self, total: int, out_of_service: int, occupied: int, held: int
     ) -> None:
-        category = ShelterCategory(
-            shelter_id="s",
-            category="family",
-            total=total,
-            out_of_service=out_of_service,
-            occupied=occupied,
-        )
+        category = _category(total, out_of_service, occupied)
 
         free = free_beds(category, held=held)
 
@@ -38,20 +42,8 @@ class TestFreeBeds:
     def test_taking_a_bed_never_frees_one(
         self, total: int, out_of_service: int, occupied: int, held: int, more: int
     ) -> None:
-        category = ShelterCategory(
-            shelter_id="s",
-            category="family",
-            total=total,
-            out_of_service=out_of_service,
-            occupied=occupied,
-        )
-        busier = ShelterCategory(
-            shelter_id="s",
-            category="family",
-            total=total,
-            out_of_service=out_of_service,
-            occupied=occupied + more,
-        )
+        category = _category(total, out_of_service, occupied)
+        busier = _category(total, out_of_service, occupied + more)
 
         before = free_beds(category, held=held)
         assert free_beds(category, held=held + more) == max(0, before - more)

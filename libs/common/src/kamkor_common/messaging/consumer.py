@@ -127,12 +127,13 @@ class EventConsumer:
         for index, record in enumerate(records):
             chains.setdefault(record.key, []).append(index)
         done = [False] * len(records)
-        failed: list[int] = []
+        first_failure = len(records)  # past the end while nothing has failed
 
         async def run_chain(indexes: list[int]) -> None:
+            nonlocal first_failure
             async with self._slots:
                 for index in indexes:
-                    if self._stopping or (failed and min(failed) < index):
+                    if self._stopping or first_failure < index:
                         return
                     record = records[index]
                     try:
@@ -146,7 +147,7 @@ class EventConsumer:
                             tp,
                             record.offset,
                         )
-                        failed.append(index)
+                        first_failure = min(first_failure, index)
                         return
                     done[index] = True
 
@@ -157,7 +158,7 @@ class EventConsumer:
         if first_open < len(records) and not self._stopping:
             # Events after it that were handled already come again and the inbox skips them.
             consumer.seek(tp, records[first_open].offset)
-            if failed:
+            if first_failure < len(records):
                 await self._sleep(1.0)
 
     async def _start(self) -> None:
