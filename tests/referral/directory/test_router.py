@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -260,6 +261,21 @@ class TestUpdates:
             url, json={"name": "Renamed"}, headers={**directory.token(), "If-Match": '"1"'}
         )
         assert again.status_code == 412
+
+    async def test_two_updates_on_one_etag_cannot_both_win(self, directory: Any) -> None:
+        org = await create_organization(directory)
+        url = f"/api/v1/partners/{org['id']}"
+        headers = {**directory.token(), "If-Match": '"1"'}
+        answers = await asyncio.gather(
+            *(
+                directory.client.patch(url, json={"name": f"Name {n}"}, headers=headers)
+                for n in range(4)
+            )
+        )
+        assert sorted(a.status_code for a in answers) == [200, 412, 412, 412]
+        [won] = [a for a in answers if a.status_code == 200]
+        read = await directory.client.get(url, headers=directory.token())
+        assert read.json()["name"] == won.json()["name"] and read.json()["version"] == 2
 
     async def test_a_service_update_keeps_what_was_not_sent(self, directory: Any) -> None:
         org = await create_organization(directory)

@@ -191,6 +191,19 @@ class TestRoundTrip:
 
 
 class TestBadRecords:
+    async def test_a_service_of_another_organisation_is_not_moved(self, directory: Any) -> None:
+        owner = await a_rich_organisation(directory)
+        document = await export(directory)
+        [owned] = [o for o in document["contents"] if o["id"] == owner]
+        service = copy.deepcopy(owned["services"][0])
+        service.pop("organization_id")
+        other = str(uuid.uuid4())
+        report = await import_(directory, {"contents": [an_hsds_organisation(other, service)]})
+        assert [r["outcome"] for r in report["records"]] == ["created", "rejected"]
+        assert report["records"][1]["errors"][0]["message"] == f"belongs to organization {owner}"
+        read = await directory.client.get(f"/api/v1/partners/{owner}", headers=directory.token())
+        assert [s["id"] for s in read.json()["services"]] == [service["id"]]
+
     async def test_each_bad_record_is_reported_and_the_good_ones_kept(self, directory: Any) -> None:
         good_org, good_service = str(uuid.uuid4()), str(uuid.uuid4())
         bad_area, untyped = str(uuid.uuid4()), str(uuid.uuid4())

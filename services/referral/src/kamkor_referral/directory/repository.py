@@ -13,14 +13,22 @@ from kamkor_referral.directory.models import Organization, PartnerService, Servi
 from kamkor_referral.referrals.models import OPEN_AT_PARTNER_STATUSES, Referral
 
 
-async def get_organization(session: AsyncSession, organization_id: str) -> Organization | None:
-    """One organisation by id."""
-    return await session.get(Organization, organization_id)
+async def get_organization(
+    session: AsyncSession, organization_id: str, *, for_update: bool = False
+) -> Organization | None:
+    """One organisation by id; with `for_update` locked until the transaction ends."""
+    return await session.get(
+        Organization, organization_id, with_for_update=for_update, populate_existing=for_update
+    )
 
 
-async def get_service(session: AsyncSession, service_id: str) -> PartnerService | None:
-    """One partner service by id."""
-    return await session.get(PartnerService, service_id)
+async def get_service(
+    session: AsyncSession, service_id: str, *, for_update: bool = False
+) -> PartnerService | None:
+    """One partner service by id; with `for_update` locked until the transaction ends."""
+    return await session.get(
+        PartnerService, service_id, with_for_update=for_update, populate_existing=for_update
+    )
 
 
 async def list_organizations(

@@ -179,7 +179,7 @@ async def update_organization(
     if_match: str | None,
 ) -> OrganizationRead:
     """Change the fields sent, if the organisation is still at the version the caller read."""
-    organization = await _organization(session, organization_id)
+    organization = await _organization(session, organization_id, for_update=True)
     check_if_match(if_match, organization.version)
     for name, value in organization_in.model_dump(exclude_unset=True).items():
         setattr(organization, name, value)
@@ -241,7 +241,7 @@ async def update_service(
 ) -> PartnerServiceRead:
     """Change the fields sent (areas replaced as a whole), at the version the caller read."""
     await _organization(session, organization_id)
-    service = await _service(session, organization_id, service_id)
+    service = await _service(session, organization_id, service_id, for_update=True)
     check_if_match(if_match, service.version)
     changes = service_in.model_dump(exclude_unset=True, exclude={"areas", "sex_eligibility"})
     check_service(
@@ -353,15 +353,22 @@ def new_areas(service_id: str, areas: Sequence[ServiceAreaIn]) -> list[ServiceAr
     ]
 
 
-async def _organization(session: AsyncSession, organization_id: str) -> Organization:
-    organization = await repository.get_organization(session, organization_id)
+async def _organization(
+    session: AsyncSession, organization_id: str, *, for_update: bool = False
+) -> Organization:
+    # Locked for an update, so that two admins with the same ETag cannot both write.
+    organization = await repository.get_organization(
+        session, organization_id, for_update=for_update
+    )
     if organization is None:
         raise PartnerNotFound(f"no partner organisation {organization_id}")
     return organization
 
 
-async def _service(session: AsyncSession, organization_id: str, service_id: str) -> PartnerService:
-    service = await repository.get_service(session, service_id)
+async def _service(
+    session: AsyncSession, organization_id: str, service_id: str, *, for_update: bool = False
+) -> PartnerService:
+    service = await repository.get_service(session, service_id, for_update=for_update)
     if service is None or service.organization_id != organization_id:
         raise PartnerServiceNotFound(f"no service {service_id} at organisation {organization_id}")
     return service
@@ -397,6 +404,7 @@ async def seed_directory(
             service.name = seed_service.name
             service.languages = list(seed_service.languages)
             service.open_referral_limit = seed_service.open_referral_limit
+            service.sex_eligibility = list(seed_service.sex_eligibility)
             await session.flush()
             await repository.replace_areas(
                 session,

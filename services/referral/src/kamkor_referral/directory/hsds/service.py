@@ -249,6 +249,12 @@ async def _import_service(
             raise _Rejected(
                 [_problem(f"{where}.organization_id", "is not the enclosing organization")]
             )
+        existing = await repository.get_service(session, record.id)
+        if existing is not None and existing.organization_id != organization_id:
+            # Moving a service would leave its referrals addressed to the old organisation.
+            raise _Rejected(
+                [_problem(f"{where}.id", f"belongs to organization {existing.organization_id}")]
+            )
         fields = _validated(PartnerServiceCreate, _service_fields(record, where), where)
         try:
             directory_service.check_service(fields.min_age, fields.max_age, fields.areas)
