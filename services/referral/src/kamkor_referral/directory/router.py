@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from kamkor_common.auth import Principal, require_roles
+from kamkor_common.auth import CurrentPrincipal, Principal, require_roles
 from kamkor_common.db import SessionDep
 from kamkor_common.pagination import PageParams, page_params
 from kamkor_referral.directory import service
@@ -26,8 +26,9 @@ from kamkor_referral.directory.schemas import (
 
 router = APIRouter(prefix="/api/v1/partners", tags=["partners"])
 
-# The directory holds no personal data: the staff who refer families may all read it.
-Reader = Annotated[Principal, Depends(require_roles("admin", "supervisor", "social_worker"))]
+# The directory holds no personal data: every signed-in role may read it (partners too, as
+# docs/partner-api.md promises); only admins change it.
+Reader = CurrentPrincipal
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
