@@ -219,6 +219,10 @@ class TestServices:
             url, json=partner_service(sex_eligibility="women"), headers=directory.token()
         )
         assert bad_sex.status_code == 422 and bad_sex.json()["code"] == "validation_error"
+        nobody = await directory.client.post(
+            url, json=partner_service(sex_eligibility=[]), headers=directory.token()
+        )
+        assert nobody.status_code == 422
         no_area = await directory.client.post(
             url, json=partner_service(areas=[]), headers=directory.token()
         )

@@ -27,8 +27,7 @@ from kamkor_referral.directory.schemas import (
 router = APIRouter(prefix="/api/v1/partners", tags=["partners"])
 
 # The directory holds no personal data: every signed-in role may read it (partners too, as
-# docs/partner-api.md promises); only admins change it.
-Reader = CurrentPrincipal
+# docs/partner-api.md promises; `CurrentPrincipal`); only admins change it.
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
@@ -40,7 +39,7 @@ def _etag(version: int) -> str:
 @router.get("", response_model=OrganizationList)
 async def list_partners(
     session: SessionDep,
-    principal: Reader,
+    principal: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
     service_type: ServiceType | None = None,
     region: Annotated[str | None, Query(max_length=16)] = None,
@@ -72,7 +71,7 @@ async def create_partner(
 
 
 @router.get("/hsds", response_model=HsdsDirectory, response_model_exclude_none=True)
-async def export_hsds(session: SessionDep, principal: Reader) -> HsdsDirectory:
+async def export_hsds(session: SessionDep, principal: CurrentPrincipal) -> HsdsDirectory:
     """The whole directory as Open Referral HSDS 3.0 organisations with nested services."""
     return await hsds_service.export_directory(session=session)
 
@@ -87,7 +86,7 @@ async def import_hsds(
 
 @router.get("/{organization_id}", response_model=OrganizationRead)
 async def get_partner(
-    organization_id: str, session: SessionDep, principal: Reader, response: Response
+    organization_id: str, session: SessionDep, principal: CurrentPrincipal, response: Response
 ) -> OrganizationRead:
     """One partner organisation with its services and the areas each covers."""
     organization = await service.get_organization(session=session, organization_id=organization_id)
@@ -147,7 +146,7 @@ async def get_partner_service(
     organization_id: str,
     service_id: str,
     session: SessionDep,
-    principal: Reader,
+    principal: CurrentPrincipal,
     response: Response,
 ) -> PartnerServiceRead:
     """One service of an organisation."""

@@ -27,7 +27,9 @@ ServiceStatus = Literal["active", "inactive"]
 Language = Literal["ky", "ru", "en"]
 Sex = Literal["female", "male"]
 # As a service states it: one word, or the list of sexes it serves (both = any).
-SexEligibilityIn = Literal["any", "female", "male"] | Annotated[list[Sex], Field(max_length=2)]
+SexEligibilityIn = (
+    Literal["any", "female", "male"] | Annotated[list[Sex], Field(min_length=1, max_length=2)]
+)
 SexEligibility = Literal["any", "female", "male"]
 
 Age = Annotated[int, Field(ge=0, le=120)]

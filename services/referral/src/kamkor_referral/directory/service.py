@@ -7,11 +7,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.errors import Conflict, KamkorError, NotFound, Unprocessable
+from kamkor_common.errors import Unprocessable
 from kamkor_common.pagination import PageParams
 from kamkor_common.reference.partners import COUNTRY, SeedOrganization
 from kamkor_common.reference.regions import DISTRICTS_BY_CODE, REGIONS_BY_CODE
 from kamkor_referral.directory import repository
+from kamkor_referral.directory.errors import (
+    IfMatchRequired,
+    InvalidAgeRange,
+    OrganizationHasOpenReferrals,
+    PartnerNotFound,
+    PartnerServiceNotFound,
+    ServiceHasOpenReferrals,
+    UnknownArea,
+    VersionMismatch,
+)
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
 from kamkor_referral.directory.schemas import (
     OrganizationCreate,
@@ -26,44 +36,6 @@ from kamkor_referral.directory.schemas import (
     SexEligibility,
     SexEligibilityIn,
 )
-
-
-class PartnerNotFound(NotFound):
-    code = "partner_not_found"
-    title = "Partner organisation not found"
-
-
-class PartnerServiceNotFound(NotFound):
-    code = "partner_service_not_found"
-    title = "Partner service not found"
-
-
-class UnknownArea(Unprocessable):
-    code = "unknown_area"
-    title = "Unknown service area"
-
-
-class InvalidAgeRange(Unprocessable):
-    code = "invalid_age_range"
-    title = "Minimum age above maximum age"
-
-
-class OrganizationHasOpenReferrals(Conflict):
-    code = "organization_has_open_referrals"
-    title = "The organisation has open referrals"
-
-
-class ServiceHasOpenReferrals(Conflict):
-    code = "service_has_open_referrals"
-    title = "The service has open referrals"
-
-
-class VersionMismatch(KamkorError):
-    status, code, title = 412, "version_mismatch", "Changed since it was read"
-
-
-class IfMatchRequired(KamkorError):
-    status, code, title = 428, "if_match_required", "If-Match required"
 
 
 def area_kind(code: str) -> str:
