@@ -33,6 +33,8 @@ class Candidate:
     accepts_referrals: bool = True
     min_age: int | None = None
     max_age: int | None = None
+    # The sexes the service serves; empty means any.
+    sex_eligibility: tuple[str, ...] = ()
     open_referral_limit: int | None = None
     open_referrals: int = 0  # its open referrals (requested, accepted, in progress, on hold)
 
@@ -60,6 +62,8 @@ class RoutingRequest:
     language: str
     referral_id: str | None = None  # the referral being routed, left out of every count
     children_ages: tuple[int, ...] = ()
+    # The household members' sexes; None when the flag did not tell them (older events).
+    member_sexes: frozenset[str] | None = None
     shelter_category: str | None = None  # set for shelter service types
     tried_service_ids: frozenset[str] = frozenset()
     excluded_shelter_ids: frozenset[str] = frozenset()

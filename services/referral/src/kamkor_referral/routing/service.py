@@ -50,6 +50,11 @@ def ineligibility(candidate: Candidate, request: RoutingRequest) -> str | None:
             f"serves ages {_age_range(candidate)}, the children are "
             f"{', '.join(str(a) for a in request.children_ages)}"
         )
+    if not _sexes_fit(candidate, request.member_sexes):
+        return (
+            f"serves {' or '.join(candidate.sex_eligibility)} clients only, "
+            "and no member of the household is"
+        )
     if candidate.service_id in request.tried_service_ids:
         return "already tried for this referral"
     limit = candidate.open_referral_limit
@@ -191,6 +196,16 @@ def _ages_fit(candidate: Candidate, children_ages: Sequence[int]) -> bool:
     low = candidate.min_age if candidate.min_age is not None else 0
     high = candidate.max_age if candidate.max_age is not None else 200
     return any(low <= age <= high for age in children_ages)
+
+
+def _sexes_fit(candidate: Candidate, member_sexes: frozenset[str] | None) -> bool:
+    """Fits when some member of the household, adult or child, is of a sex the service serves.
+
+    Unknown sexes exclude nobody (docs/decisions/0010-sex-eligibility.md).
+    """
+    if not candidate.sex_eligibility or member_sexes is None:
+        return True
+    return not member_sexes.isdisjoint(candidate.sex_eligibility)
 
 
 def _age_range(candidate: Candidate) -> str:
