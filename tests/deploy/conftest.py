@@ -42,7 +42,9 @@ def tool() -> Callable[[str], str]:
     return find_tool
 
 
-def run(args: list[str], *, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], *, cwd: Path = ROOT, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run a tool and keep its output for the assertion message."""
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 

@@ -68,7 +68,9 @@ class TestTopics:
         r = rendered[overlay]
         pools = r.of_kind("KafkaNodePool")
         brokers = sum(p["spec"]["replicas"] for p in pools if "broker" in p["spec"]["roles"])
-        controllers = sum(p["spec"]["replicas"] for p in pools if "controller" in p["spec"]["roles"])
+        controllers = sum(
+            p["spec"]["replicas"] for p in pools if "controller" in p["spec"]["roles"]
+        )
         assert brokers >= 1 and controllers % 2 == 1, "KRaft needs an odd quorum"
         config = r.get("Kafka", "kamkor")["spec"]["kafka"]["config"]
         for t in r.of_kind("KafkaTopic"):

@@ -165,15 +165,17 @@ class TestRoles:
             # Only the workers migrate: API replicas starting together would race.
             assert api["KAMKOR_MIGRATE_ON_START"] == "false"
             assert "KAMKOR_MIGRATE_ON_START" not in wenv
-            assert worker["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == (
-                "worker"
-            )
+            assert worker["spec"]["template"]["metadata"]["labels"][
+                "app.kubernetes.io/component"
+            ] == ("worker")
         service_selectors = [s["spec"]["selector"] for s in r.of_kind("Service")]
         assert all(sel.get("app.kubernetes.io/component") != "worker" for sel in service_selectors)
 
     def test_prod_autoscales_the_api_roles_only(self, rendered):
         r = rendered["prod"]
-        targets = {h["spec"]["scaleTargetRef"]["name"] for h in r.of_kind("HorizontalPodAutoscaler")}
+        targets = {
+            h["spec"]["scaleTargetRef"]["name"] for h in r.of_kind("HorizontalPodAutoscaler")
+        }
         assert targets == {*SERVICES, "gateway"}
         for name in targets:
             d = r.get("Deployment", name)
@@ -181,9 +183,13 @@ class TestRoles:
 
     def test_prod_needs_secrets_from_outside_and_dev_brings_its_own(self, rendered):
         assert not rendered["prod"].of_kind("Secret")
-        dev_secrets = {s["metadata"]["name"].rsplit("-", 1)[0] for s in rendered["dev"].of_kind("Secret")}
+        dev_secrets = {
+            s["metadata"]["name"].rsplit("-", 1)[0] for s in rendered["dev"].of_kind("Secret")
+        }
         assert dev_secrets == {"kamkor-jwt", "grafana-admin"}
-        assert rendered["prod"].get("ConfigMap", "kamkor-env")["data"]["KAMKOR_ENVIRONMENT"] == "prod"
+        assert (
+            rendered["prod"].get("ConfigMap", "kamkor-env")["data"]["KAMKOR_ENVIRONMENT"] == "prod"
+        )
 
     def test_the_gateway_ingress_serves_tls(self, rendered):
         for overlay in OVERLAYS:

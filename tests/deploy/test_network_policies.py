@@ -76,7 +76,9 @@ class Network:
                 self.pods[w["metadata"]["name"]] = Pod(w["metadata"]["name"], NS, labels)
         for c in rendered.of_kind("Cluster"):
             name = c["metadata"]["name"]
-            self.pods[name] = Pod(name, NS, {"cnpg.io/cluster": name, "cnpg.io/instanceRole": "primary"})
+            self.pods[name] = Pod(
+                name, NS, {"cnpg.io/cluster": name, "cnpg.io/instanceRole": "primary"}
+            )
         kafka = {"strimzi.io/cluster": "kamkor", "strimzi.io/kind": "Kafka"}
         self.pods["kafka"] = Pod("kafka", NS, {**kafka, "strimzi.io/name": "kamkor-kafka"})
         self.pods["entity-operator"] = Pod(
@@ -162,8 +164,13 @@ def test_only_risk_and_referral_call_another_service(net):
     for caller in ("risk", "referral"):
         for pod in _roles(overlay, caller):
             assert n.allows(pod, "registry", 8001)
-    for caller, callee in [("shelter", "registry"), ("registry", "risk"), ("risk", "referral"),
-                           ("referral", "shelter"), ("shelter", "referral")]:
+    for caller, callee in [
+        ("shelter", "registry"),
+        ("registry", "risk"),
+        ("risk", "referral"),
+        ("referral", "shelter"),
+        ("shelter", "referral"),
+    ]:
         for pod in _roles(overlay, caller):
             assert not n.allows(pod, callee, SERVICES[callee]), f"{pod} -> {callee}"
 
