@@ -165,9 +165,8 @@ class TestRoles:
             # Only the workers migrate: API replicas starting together would race.
             assert api["KAMKOR_MIGRATE_ON_START"] == "false"
             assert "KAMKOR_MIGRATE_ON_START" not in wenv
-            assert worker["spec"]["template"]["metadata"]["labels"][
-                "app.kubernetes.io/component"
-            ] == ("worker")
+            labels = worker["spec"]["template"]["metadata"]["labels"]
+            assert labels["app.kubernetes.io/component"] == "worker"
         service_selectors = [s["spec"]["selector"] for s in r.of_kind("Service")]
         assert all(sel.get("app.kubernetes.io/component") != "worker" for sel in service_selectors)
 
