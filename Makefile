@@ -11,7 +11,8 @@ install:
 run: install
 	$(UV) run kamkor run
 
-test: install
+# tests/deploy and the Prometheus scrape test need kubectl, promtool, checkov and hadolint.
+test: install deploy-tools
 	$(UV) run pytest
 
 lint: install

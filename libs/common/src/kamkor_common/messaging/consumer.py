@@ -88,6 +88,10 @@ class EventConsumer:
         if consumer is None:
             return
         self.started = self.running = True
+        # Every series exists from the start, so that `increase()` and alerts see a zero.
+        for outcome in ("handled", "skipped", "duplicate", "dead_lettered"):
+            self._count(outcome, 0)
+        metrics.dlq_events.add(0, {"group": self.spec.group_id})
         log.info("consumer %s joined, topics %s", self.spec.group_id, list(self.spec.topics))
         try:
             while not self._stopping:
@@ -307,8 +311,8 @@ class EventConsumer:
             error,
         )
 
-    def _count(self, outcome: str) -> None:
-        metrics.consumer_events.add(1, {"group": self.spec.group_id, "outcome": outcome})
+    def _count(self, outcome: str, n: int = 1) -> None:
+        metrics.consumer_events.add(n, {"group": self.spec.group_id, "outcome": outcome})
 
     def _measure_lag(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, next_offset: int
