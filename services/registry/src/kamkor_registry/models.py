@@ -5,11 +5,15 @@ from sqlmodel import SQLModel
 from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
+from kamkor_registry.audit.models import AuditEntry
+from kamkor_registry.consents.models import Consent
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AuditEntry",
+    "Consent",
     "Household",
     "HouseholdMember",
     "IdempotencyKey",

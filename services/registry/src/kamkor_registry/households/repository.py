@@ -14,8 +14,12 @@ from kamkor_registry.households.models import Household, HouseholdMember, Person
 Membership = tuple[HouseholdMember, Person]
 
 
-async def get_household(session: AsyncSession, household_id: str) -> Household | None:
-    return await session.get(Household, household_id)
+async def get_household(
+    session: AsyncSession, household_id: str, *, for_update: bool = False
+) -> Household | None:
+    # FOR UPDATE: concurrent changes of one household queue, so none is lost between the
+    # version check and the write.
+    return await session.get(Household, household_id, with_for_update=for_update)
 
 
 async def list_households(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -20,6 +19,8 @@ from kamkor_common.reference.regions import (
     age_on,
     local_today,
 )
+from kamkor_registry.audit import service as audit_service
+from kamkor_registry.audit.models import AuditAction
 from kamkor_registry.households import events, repository
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.households.repository import Membership
@@ -28,11 +29,10 @@ from kamkor_registry.households.schemas import (
     HouseholdList,
     HouseholdRead,
     MemberRead,
-    RecordWarning,
 )
+from kamkor_registry.persons.pins import PIN_PATTERN, pin_warnings
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-PIN_PATTERN = re.compile(r"\d{14}")
 
 
 class HouseholdNotFound(NotFound):
@@ -63,35 +63,6 @@ class DuplicatePin(Conflict):
 class RegionNotAllowed(Forbidden):
     code = "region_not_allowed"
     title = "Region not allowed"
-
-
-def pin_birth_date(pin: str) -> date | None:
-    """The birth date a PIN encodes in digits 2-9 (DDMMYYYY), or None if they are no date."""
-    try:
-        return date(int(pin[5:9]), int(pin[3:5]), int(pin[1:3]))
-    except ValueError:
-        return None
-
-
-def pin_warnings(person: Person) -> list[RecordWarning]:
-    """A PIN that disagrees with the recorded birth date is kept as given, but flagged."""
-    if person.pin is None:
-        return []
-    encoded = pin_birth_date(person.pin)
-    if encoded == person.birth_date:
-        return []
-    if encoded is None:
-        message = f"PIN digits 2-9 ({person.pin[1:9]}) are not a date (DDMMYYYY)"
-    else:
-        message = (
-            f"PIN encodes birth date {encoded.isoformat()}, "
-            f"but the recorded birth date is {person.birth_date.isoformat()}"
-        )
-    return [
-        RecordWarning(
-            code="pin_birth_date_mismatch", person_id=person.id, field="pin", message=message
-        )
-    ]
 
 
 def to_read(household: Household, memberships: Sequence[Membership], *, on: date) -> HouseholdRead:
@@ -215,7 +186,11 @@ def _duplicate(household_in: HouseholdCreate, existing: Person) -> DuplicatePin:
 
 
 async def create_household(
-    *, session: AsyncSession, household_in: HouseholdCreate, principal: Principal
+    *,
+    session: AsyncSession,
+    household_in: HouseholdCreate,
+    principal: Principal,
+    purpose: str | None = None,
 ) -> HouseholdRead:
     """Register a household with its members and stage its registered event."""
     scope = principal.place_scope()
@@ -263,6 +238,14 @@ async def create_household(
     await repository.add_memberships(session, memberships)
 
     ordered = sorted(zip(memberships, persons, strict=True), key=lambda mp: _member_order(mp[1]))
+    audit_service.record(
+        session=session,
+        principal=principal,
+        action=AuditAction.create,
+        touched=[audit_service.household(household.id)]
+        + [audit_service.person(p.id, household.id) for p in persons],
+        purpose=purpose,
+    )
     outbox.add_event(
         session, topics.REGISTRY_HOUSEHOLDS, events.household_registered(household, ordered)
     )
@@ -274,16 +257,37 @@ def _member_order(person: Person) -> tuple[date, str]:
     return person.birth_date, person.id
 
 
-async def get_household(
-    *, session: AsyncSession, household_id: str, principal: Principal
-) -> HouseholdRead:
-    """One household, if it lies within the places its reader may see."""
-    scope = principal.place_scope()
-    household = await repository.get_household(session, household_id)
+async def household_in_scope(
+    *, session: AsyncSession, household_id: str, principal: Principal, for_update: bool = False
+) -> Household:
+    """The household, if it lies within the principal's places; a service reads any."""
+    household = await repository.get_household(session, household_id, for_update=for_update)
+    # A service token reads at a person's request that its service has checked (DESIGN §1).
+    visible = household is not None and (
+        principal.role == "service"
+        or principal.place_scope().allows(household.region, household.district)
+    )
     # Records outside the reader's places answer like missing ones: existence is not leaked.
-    if household is None or not scope.allows(household.region, household.district):
+    if household is None or not visible:
         raise HouseholdNotFound(f"no household {household_id}")
+    return household
+
+
+async def get_household(
+    *, session: AsyncSession, household_id: str, principal: Principal, purpose: str | None = None
+) -> HouseholdRead:
+    """One household, if it lies within the places its reader may see; the read is audited."""
+    household = await household_in_scope(
+        session=session, household_id=household_id, principal=principal
+    )
     memberships = await repository.list_memberships(session, [household.id])
+    audit_service.record(
+        session=session,
+        principal=principal,
+        action=AuditAction.read,
+        touched=[audit_service.household(household.id)],
+        purpose=purpose,
+    )
     return to_read(household, memberships[household.id], on=local_today())
 
 
@@ -294,6 +298,7 @@ async def list_households(
     region: str | None,
     district: str | None,
     page: PageParams,
+    purpose: str | None = None,
 ) -> HouseholdList:
     """A page of households within the reader's places, optionally narrowed by a filter."""
     scope = principal.place_scope()
@@ -312,6 +317,13 @@ async def list_households(
         offset=page.offset,
     )
     memberships = await repository.list_memberships(session, [h.id for h in households])
+    audit_service.record(
+        session=session,
+        principal=principal,
+        action=AuditAction.read,
+        touched=[audit_service.household(h.id) for h in households],
+        purpose=purpose,
+    )
     on = local_today()
     return HouseholdList(
         items=[to_read(h, memberships[h.id], on=on) for h in households],
