@@ -8,7 +8,16 @@ from kamkor_common.messaging.consumer import ConsumerSpec
 from kamkor_registry.audit.router import router as audit_router
 from kamkor_registry.consents.router import router as consents_router
 from kamkor_registry.households.router import router as households_router
+from kamkor_registry.memberships.router import router as memberships_router
+from kamkor_registry.persons.router import router as persons_router
 from kamkor_registry.regions.router import router as regions_router
 
-ROUTERS: list[APIRouter] = [regions_router, households_router, consents_router, audit_router]
+ROUTERS: list[APIRouter] = [
+    regions_router,
+    households_router,
+    memberships_router,
+    persons_router,
+    consents_router,
+    audit_router,
+]
 CONSUMERS: list[ConsumerSpec] = []

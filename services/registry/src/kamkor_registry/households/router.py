@@ -10,8 +10,14 @@ from kamkor_common.auth import Principal, require_roles
 from kamkor_common.db import SessionDep
 from kamkor_common.pagination import PageParams, page_params
 from kamkor_registry.audit.router import Purpose
+from kamkor_registry.etag import IfMatch, require_if_match
 from kamkor_registry.households import service
-from kamkor_registry.households.schemas import HouseholdCreate, HouseholdList, HouseholdRead
+from kamkor_registry.households.schemas import (
+    HouseholdCreate,
+    HouseholdList,
+    HouseholdRead,
+    HouseholdUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/registry/households", tags=["households"])
 
@@ -79,6 +85,29 @@ async def get_household(
     """One household with its members and contact details; every read is audited."""
     household = await service.get_household(
         session=session, household_id=household_id, principal=principal, purpose=purpose
+    )
+    response.headers["ETag"] = _etag(household)
+    return household
+
+
+@router.patch("/{household_id}", response_model=HouseholdRead)
+async def update_household(
+    household_id: str,
+    household_in: HouseholdUpdate,
+    session: SessionDep,
+    principal: Writer,
+    purpose: Purpose,
+    response: Response,
+    if_match: IfMatch = None,
+) -> HouseholdRead:
+    """Change the household's address, phone, language or place; needs `If-Match`."""
+    household = await service.update_household(
+        session=session,
+        household_id=household_id,
+        household_in=household_in,
+        if_match=require_if_match(if_match),
+        principal=principal,
+        purpose=purpose,
     )
     response.headers["ETag"] = _etag(household)
     return household
