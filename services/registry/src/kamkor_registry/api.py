@@ -11,6 +11,7 @@ from kamkor_registry.households.router import router as households_router
 from kamkor_registry.memberships.router import router as memberships_router
 from kamkor_registry.persons.router import router as persons_router
 from kamkor_registry.regions.router import router as regions_router
+from kamkor_registry.siblings.router import router as siblings_router
 
 ROUTERS: list[APIRouter] = [
     regions_router,
@@ -18,6 +19,7 @@ ROUTERS: list[APIRouter] = [
     memberships_router,
     persons_router,
     consents_router,
+    siblings_router,
     audit_router,
 ]
 CONSUMERS: list[ConsumerSpec] = []

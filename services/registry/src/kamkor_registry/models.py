@@ -8,6 +8,7 @@ from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_registry.audit.models import AuditEntry
 from kamkor_registry.consents.models import Consent
 from kamkor_registry.households.models import Household, HouseholdMember, Person
+from kamkor_registry.siblings.models import SiblingGroup, SiblingGroupMember
 
 metadata = SQLModel.metadata
 
@@ -20,5 +21,7 @@ __all__ = [
     "InboxMessage",
     "OutboxMessage",
     "Person",
+    "SiblingGroup",
+    "SiblingGroupMember",
     "metadata",
 ]
