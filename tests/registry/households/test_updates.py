@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncio
+
 import httpx
 
 from kamkor_common.events.schemas.registry import HOUSEHOLD_UPDATED, HouseholdUpdated
@@ -124,3 +126,23 @@ class TestUpdateHousehold:
         )
 
         assert response.status_code == 422
+
+    async def test_of_two_concurrent_updates_on_one_version_exactly_one_wins(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        household = await _household(registry_client, auth, new_household)
+        path = f"{URL}/{household['id']}"
+        headers = {**_worker(auth), "If-Match": '"1"'}
+
+        answers = await asyncio.gather(
+            *(
+                registry_client.patch(path, json={"address": f"Street {i}"}, headers=headers)
+                for i in range(4)
+            )
+        )
+
+        assert sorted(a.status_code for a in answers) == [200, 412, 412, 412]
+        winner = next(a for a in answers if a.status_code == 200)
+        read = await registry_client.get(path, headers=_worker(auth))
+        assert read.json()["address"] == winner.json()["address"]
+        assert read.headers["etag"] == '"2"'
