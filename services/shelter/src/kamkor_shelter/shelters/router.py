@@ -1,41 +1,108 @@
-"""HTTP API of shelters and their availability."""
+"""HTTP API of shelters and their bed counts."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from kamkor_common.auth import CurrentPrincipal, Principal, require_roles
 from kamkor_common.db import SessionDep
 from kamkor_common.events.schemas.referral import BedCategory
 from kamkor_common.pagination import PageParams, page_params
+from kamkor_shelter.dependencies import IfMatch, StaleAfter
 from kamkor_shelter.shelters import service
-from kamkor_shelter.shelters.schemas import CategoryRead, CategoryUpdate, ShelterList, ShelterRead
+from kamkor_shelter.shelters.schemas import (
+    CategoryRead,
+    CategoryUpdate,
+    ShelterCreate,
+    ShelterList,
+    ShelterRead,
+    ShelterUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/shelters", tags=["shelters"])
 
 CapacityEditor = Annotated[Principal, Depends(require_roles("shelter_staff", "admin"))]
 
 
+@router.post("", response_model=ShelterRead, status_code=status.HTTP_201_CREATED)
+async def create_shelter(
+    shelter_in: ShelterCreate,
+    session: SessionDep,
+    principal: CapacityEditor,
+    stale_after: StaleAfter,
+    response: Response,
+) -> ShelterRead:
+    """Register a shelter of the caller's organisation (any organisation for admins)."""
+    shelter = await service.create_shelter(
+        session=session, shelter_in=shelter_in, principal=principal
+    )
+    response.headers["ETag"] = service.etag(shelter.version)
+    response.headers["Location"] = f"{router.prefix}/{shelter.id}"
+    return await service.read(
+        session=session, shelter=shelter, principal=principal, stale_after=stale_after
+    )
+
+
 @router.get("", response_model=ShelterList)
 async def list_shelters(
     session: SessionDep,
-    _: CurrentPrincipal,
+    principal: CurrentPrincipal,
     page: Annotated[PageParams, Depends(page_params)],
-    organization_id: str | None = None,
-    region: str | None = None,
+    stale_after: StaleAfter,
+    organization_id: Annotated[str | None, Query(max_length=36)] = None,
+    region: Annotated[str | None, Query(max_length=16)] = None,
 ) -> ShelterList:
     """Shelters with the availability of each bed category."""
     return await service.list_shelters(
-        session=session, organization_id=organization_id, region=region, page=page
+        session=session,
+        organization_id=organization_id,
+        region=region,
+        page=page,
+        principal=principal,
+        stale_after=stale_after,
     )
 
 
 @router.get("/{shelter_id}", response_model=ShelterRead)
-async def get_shelter(shelter_id: str, session: SessionDep, _: CurrentPrincipal) -> ShelterRead:
+async def get_shelter(
+    shelter_id: str,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    stale_after: StaleAfter,
+    response: Response,
+) -> ShelterRead:
     """One shelter with total, out of service, occupied, held and available beds."""
-    return await service.get_shelter(session=session, shelter_id=shelter_id)
+    shelter = await service.get_shelter(
+        session=session, shelter_id=shelter_id, principal=principal, stale_after=stale_after
+    )
+    response.headers["ETag"] = service.etag(shelter.version)
+    return shelter
+
+
+@router.patch("/{shelter_id}", response_model=ShelterRead)
+async def update_shelter(
+    shelter_id: str,
+    shelter_in: ShelterUpdate,
+    session: SessionDep,
+    principal: CapacityEditor,
+    stale_after: StaleAfter,
+    if_match: IfMatch,
+    response: Response,
+) -> ShelterRead:
+    """Edit a shelter; If-Match with its ETag is required (412 if it changed, 428 if absent)."""
+    shelter = await service.update_shelter(
+        session=session,
+        shelter_id=shelter_id,
+        shelter_in=shelter_in,
+        if_match=if_match,
+        principal=principal,
+    )
+    response.headers["ETag"] = service.etag(shelter.version)
+    return await service.read(
+        session=session, shelter=shelter, principal=principal, stale_after=stale_after
+    )
 
 
 @router.put("/{shelter_id}/categories/{category}", response_model=CategoryRead)
@@ -45,12 +112,17 @@ async def update_category(
     counts_in: CategoryUpdate,
     session: SessionDep,
     principal: CapacityEditor,
+    if_match: IfMatch,
+    response: Response,
 ) -> CategoryRead:
-    """Set a bed category's counts; the operator's staff or an admin only."""
-    return await service.update_category(
+    """Set a category's total and out-of-service beds; If-Match is checked when sent."""
+    counts, version = await service.update_category(
         session=session,
         shelter_id=shelter_id,
         category=category,
         counts_in=counts_in,
+        if_match=if_match,
         principal=principal,
     )
+    response.headers["ETag"] = service.etag(version)
+    return counts

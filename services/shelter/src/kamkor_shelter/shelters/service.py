@@ -1,29 +1,34 @@
-"""Rules of shelters: availability, capacity snapshots and staff updates of bed counts."""
+"""Rules of shelters: availability, capacity snapshots, staff edits and staleness."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
-from kamkor_common.errors import Conflict, Forbidden, NotFound
+from kamkor_common.errors import Conflict, Forbidden, KamkorError, NotFound, Unprocessable
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.shelter import CapacityChanged, CategoryCapacity
 from kamkor_common.pagination import PageParams
+from kamkor_common.reference.regions import is_valid_location
 from kamkor_shelter.holds import repository as holds_repository
 from kamkor_shelter.shelters import events, repository
 from kamkor_shelter.shelters.models import Shelter, ShelterCategory
 from kamkor_shelter.shelters.schemas import (
     CATEGORIES,
+    BedCounts,
     CategoryRead,
     CategoryUpdate,
     ShelterCreate,
     ShelterList,
     ShelterRead,
+    ShelterUpdate,
 )
+from kamkor_shelter.stays import repository as stays_repository
 
 
 class ShelterNotFound(NotFound):
@@ -34,42 +39,98 @@ class NotShelterOperator(Forbidden):
     code, title = "not_shelter_operator", "Only the shelter's operator may do this"
 
 
+class ShelterExists(Conflict):
+    code, title = "shelter_exists", "A shelter with this id exists"
+
+
 class CapacityConflict(Conflict):
     code, title = "capacity_conflict", "The change would leave fewer beds than are taken"
 
 
-def free_beds(category: ShelterCategory, *, held: int) -> int:
+class InvalidCounts(Unprocessable):
+    code, title = "invalid_counts", "Out of service beds cannot exceed the total"
+
+
+class InvalidLocation(Unprocessable):
+    code, title = "invalid_location", "The district is not in the region"
+
+
+class PreconditionFailed(KamkorError):
+    status, code, title = 412, "version_mismatch", "The shelter has changed since it was read"
+
+
+class PreconditionRequired(KamkorError):
+    status, code, title = 428, "if_match_required", "Send If-Match with the shelter's ETag"
+
+
+def etag(version: int) -> str:
+    """The ETag of a shelter version, as served and as If-Match must repeat it."""
+    return f'"{version}"'
+
+
+def check_version(shelter: Shelter, if_match: str | None, *, required: bool) -> None:
+    """412 unless If-Match names the shelter's current version; 428 when required and absent."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired("send If-Match with the ETag of the shelter you read")
+        return
+    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" not in tags and etag(shelter.version) not in tags:
+        raise PreconditionFailed(
+            f"shelter {shelter.id} is at version {shelter.version}", version=shelter.version
+        )
+
+
+def free_beds(category: ShelterCategory, *, held: int, occupied: int) -> int:
     """Available = total - out of service - occupied - active holds, never below zero."""
-    return max(0, category.total - category.out_of_service - category.occupied - held)
+    return max(0, category.total - category.out_of_service - occupied - held)
 
 
-def _category_read(category: ShelterCategory, held: int) -> CategoryRead:
-    return CategoryRead(
-        category=category.category,
-        total=category.total,
-        out_of_service=category.out_of_service,
-        occupied=category.occupied,
-        held=held,
-        available=free_beds(category, held=held),
-    )
+def is_stale(shelter: Shelter, *, stale_after: timedelta, now: datetime | None = None) -> bool:
+    """Marked stale by the worker, or due to be: beds unconfirmed for `stale_after`."""
+    return shelter.stale_since is not None or shelter.updated_at <= (now or utcnow()) - stale_after
 
 
-async def _categories(
+def may_see_address(principal: Principal, shelter: Shelter) -> bool:
+    """A confidential address only for admins and the operator's own staff."""
+    if not shelter.confidential_address or principal.role == "admin":
+        return True
+    return principal.role == "shelter_staff" and principal.organization_id == shelter.organization_id
+
+
+async def categories_of(
     session: AsyncSession, shelter_ids: Sequence[str]
 ) -> dict[str, list[CategoryRead]]:
-    """Each shelter's categories with their held and available beds, in a fixed order."""
+    """Each shelter's categories with occupied, held and available beds, in a fixed order."""
     rows = await repository.categories_of(session, shelter_ids)
     held = await holds_repository.held_beds(session, shelter_ids)
+    occupied = await stays_repository.occupied_beds(session, shelter_ids)
     rows.sort(key=lambda row: CATEGORIES.index(row.category))
     result: dict[str, list[CategoryRead]] = {shelter_id: [] for shelter_id in shelter_ids}
     for row in rows:
+        key = (row.shelter_id, row.category)
+        taken, present = held.get(key, 0), occupied.get(key, 0)
         result[row.shelter_id].append(
-            _category_read(row, held.get((row.shelter_id, row.category), 0))
+            CategoryRead(
+                category=row.category,
+                total=row.total,
+                out_of_service=row.out_of_service,
+                occupied=present,
+                held=taken,
+                available=free_beds(row, held=taken, occupied=present),
+            )
         )
     return result
 
 
-def _shelter_read(shelter: Shelter, categories: list[CategoryRead]) -> ShelterRead:
+def _shelter_read(
+    shelter: Shelter,
+    categories: list[CategoryRead],
+    *,
+    principal: Principal | None,
+    stale_after: timedelta,
+) -> ShelterRead:
+    visible = principal is None or may_see_address(principal, shelter)
     return ShelterRead(
         id=shelter.id,
         organization_id=shelter.organization_id,
@@ -77,7 +138,10 @@ def _shelter_read(shelter: Shelter, categories: list[CategoryRead]) -> ShelterRe
         region=shelter.region,
         district=shelter.district,
         confidential_address=shelter.confidential_address,
+        address=shelter.address if visible else None,
         updated_at=shelter.updated_at,
+        stale=is_stale(shelter, stale_after=stale_after),
+        version=shelter.version,
         categories=categories,
     )
 
@@ -95,11 +159,32 @@ async def get_or_404(*, session: AsyncSession, shelter_id: str) -> Shelter:
     return shelter
 
 
-async def get_shelter(*, session: AsyncSession, shelter_id: str) -> ShelterRead:
+async def in_region(*, session: AsyncSession, region: str) -> list[Shelter]:
+    """Every shelter of the region."""
+    return await repository.in_region(session, region)
+
+
+async def read(
+    *,
+    session: AsyncSession,
+    shelter: Shelter,
+    principal: Principal | None,
+    stale_after: timedelta,
+) -> ShelterRead:
+    """The shelter as its API shows it to this reader."""
+    await session.flush()
+    categories = await categories_of(session, [shelter.id])
+    return _shelter_read(
+        shelter, categories[shelter.id], principal=principal, stale_after=stale_after
+    )
+
+
+async def get_shelter(
+    *, session: AsyncSession, shelter_id: str, principal: Principal, stale_after: timedelta
+) -> ShelterRead:
     """A shelter with the availability of each of its bed categories."""
     shelter = await get_or_404(session=session, shelter_id=shelter_id)
-    categories = await _categories(session, [shelter.id])
-    return _shelter_read(shelter, categories[shelter.id])
+    return await read(session=session, shelter=shelter, principal=principal, stale_after=stale_after)
 
 
 async def list_shelters(
@@ -108,6 +193,8 @@ async def list_shelters(
     organization_id: str | None,
     region: str | None,
     page: PageParams,
+    principal: Principal,
+    stale_after: timedelta,
 ) -> ShelterList:
     """One page of shelters, each with its categories."""
     shelters, total = await repository.list_page(
@@ -117,9 +204,12 @@ async def list_shelters(
         limit=page.limit,
         offset=page.offset,
     )
-    categories = await _categories(session, [shelter.id for shelter in shelters])
+    categories = await categories_of(session, [shelter.id for shelter in shelters])
     return ShelterList(
-        items=[_shelter_read(shelter, categories[shelter.id]) for shelter in shelters],
+        items=[
+            _shelter_read(s, categories[s.id], principal=principal, stale_after=stale_after)
+            for s in shelters
+        ],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -157,9 +247,17 @@ async def lock_category(
 
 
 async def free_beds_locked(*, session: AsyncSession, category: ShelterCategory) -> int:
-    """Free beds of a category that the caller has locked with `lock_category`."""
+    """Free beds of a category whose shelter the caller has locked."""
+    key = (category.shelter_id, category.category)
     held = await holds_repository.held_beds(session, [category.shelter_id])
-    return free_beds(category, held=held.get((category.shelter_id, category.category), 0))
+    occupied = await stays_repository.occupied_beds(session, [category.shelter_id])
+    return free_beds(category, held=held.get(key, 0), occupied=occupied.get(key, 0))
+
+
+def touch(shelter: Shelter, *, now: datetime | None = None) -> None:
+    """Staff have changed or confirmed the shelter's beds: it is up to date again."""
+    shelter.updated_at = now or utcnow()
+    shelter.stale_since = None
 
 
 async def stage_snapshot(
@@ -167,7 +265,7 @@ async def stage_snapshot(
 ) -> CapacityChanged:
     """Stage a full capacity snapshot of the shelter; the caller holds the shelter's lock."""
     await session.flush()
-    categories = await _categories(session, [shelter.id])
+    categories = await categories_of(session, [shelter.id])
     snapshot = CapacityChanged(
         shelter_id=shelter.id,
         organization_id=shelter.organization_id,
@@ -175,13 +273,34 @@ async def stage_snapshot(
         district=shelter.district,
         categories=[CategoryCapacity(**c.model_dump()) for c in categories[shelter.id]],
         as_of=utcnow(),
+        updated_at=shelter.updated_at,
+        stale=shelter.stale_since is not None,
     )
     events.stage_capacity_changed(session, snapshot, cause=cause)
     return snapshot
 
 
-async def create_shelter(*, session: AsyncSession, shelter_in: ShelterCreate) -> Shelter:
-    """Register a shelter with its bed totals and publish its first snapshot."""
+def ensure_operator(principal: Principal, shelter: Shelter) -> None:
+    """Admins, or the staff of the organisation that runs the shelter; else 403."""
+    ensure_operator_of(principal, shelter.organization_id, what=f"shelter {shelter.id}")
+
+
+def ensure_operator_of(principal: Principal, organization_id: str, *, what: str) -> None:
+    """Admins, or staff of this organisation (their token's `org`); else 403."""
+    if principal.role == "admin":
+        return
+    if principal.organization_id is None or principal.organization_id != organization_id:
+        raise NotShelterOperator(f"{what} is run by another organisation")
+
+
+async def create_shelter(
+    *, session: AsyncSession, shelter_in: ShelterCreate, principal: Principal | None = None
+) -> Shelter:
+    """Register a shelter with its beds and publish its first snapshot (seed: no principal)."""
+    if principal is not None:
+        ensure_operator_of(principal, shelter_in.organization_id, what="the shelter")
+    if shelter_in.id is not None and await repository.get(session, shelter_in.id) is not None:
+        raise ShelterExists(f"shelter {shelter_in.id} exists")
     shelter = Shelter(
         id=shelter_in.id or str(uuid.uuid4()),
         organization_id=shelter_in.organization_id,
@@ -189,38 +308,92 @@ async def create_shelter(*, session: AsyncSession, shelter_in: ShelterCreate) ->
         region=shelter_in.region,
         district=shelter_in.district,
         confidential_address=shelter_in.confidential_address,
+        address=shelter_in.address,
     )
     repository.add(session, shelter)
     await session.flush()
     repository.add(
         session,
         *(
-            ShelterCategory(shelter_id=shelter.id, category=category, total=total)
-            for category, total in shelter_in.beds.items()
+            ShelterCategory(shelter_id=shelter.id, category=category, **counts.model_dump())
+            for category, counts in shelter_in.beds.items()
         ),
     )
     await stage_snapshot(session=session, shelter=shelter)
     return shelter
 
 
-async def occupy(
-    *, session: AsyncSession, shelter_id: str, category: str, beds: int
-) -> ShelterCategory:
-    """Count arrived beds as occupied; the caller holds the shelter's lock."""
-    row = await repository.lock_category(session, shelter_id=shelter_id, category=category)
+async def _set_counts(
+    session: AsyncSession, shelter: Shelter, category: str, counts: dict[str, int]
+) -> CategoryRead:
+    """Apply counts to a category (new or not) unless fewer beds would be left than taken."""
+    row = await repository.lock_category(session, shelter_id=shelter.id, category=category)
     if row is None:
-        # Holds are only placed in a category the shelter has; it is never deleted.
-        raise CapacityConflict(f"shelter {shelter_id} has no {category} beds")
-    row.occupied += beds
-    return row
+        # A category offered for the first time; nobody else can create it meanwhile, as
+        # every writer of this shelter waits for its lock.
+        row = ShelterCategory(shelter_id=shelter.id, category=category)
+        repository.add(session, row)
+    for field, value in counts.items():
+        setattr(row, field, value)
+    if row.out_of_service > row.total:
+        raise InvalidCounts(
+            f"{category}: {row.out_of_service} out of service exceeds the total of {row.total}",
+            category=category,
+        )
+    key = (shelter.id, category)
+    taken = (await holds_repository.held_beds(session, [shelter.id])).get(key, 0)
+    present = (await stays_repository.occupied_beds(session, [shelter.id])).get(key, 0)
+    if row.total - row.out_of_service - present - taken < 0:
+        raise CapacityConflict(
+            f"{category}: {row.total} beds cannot cover {row.out_of_service} out of service, "
+            f"{present} occupied and {taken} held",
+            category=category,
+            held=taken,
+            occupied=present,
+        )
+    return CategoryRead(
+        category=row.category,
+        total=row.total,
+        out_of_service=row.out_of_service,
+        occupied=present,
+        held=taken,
+        available=free_beds(row, held=taken, occupied=present),
+    )
 
 
-def ensure_operator(principal: Principal, shelter: Shelter) -> None:
-    """Admins, or the staff of the organisation that runs the shelter; else 403."""
-    if principal.role == "admin":
-        return
-    if principal.organization_id is None or principal.organization_id != shelter.organization_id:
-        raise NotShelterOperator(f"shelter {shelter.id} is run by another organisation")
+async def update_shelter(
+    *,
+    session: AsyncSession,
+    shelter_id: str,
+    shelter_in: ShelterUpdate,
+    if_match: str | None,
+    principal: Principal,
+) -> Shelter:
+    """Edit a shelter at the version the editor read; beds sent are checked as counts are.
+
+    Only an admin may hand a shelter to another operator organisation.
+    """
+    shelter = await lock_or_404(session=session, shelter_id=shelter_id)
+    ensure_operator(principal, shelter)
+    check_version(shelter, if_match, required=True)
+    changes = shelter_in.model_dump(exclude_unset=True, exclude={"beds"})
+    if "organization_id" in changes and changes["organization_id"] != shelter.organization_id:
+        if principal.role != "admin":
+            raise NotShelterOperator("only an admin may change a shelter's operator")
+    region = changes.get("region", shelter.region)
+    district = changes.get("district", shelter.district)
+    if not is_valid_location(region, district):
+        raise InvalidLocation(f"district {district} is not in region {region}")
+    for field, value in changes.items():
+        setattr(shelter, field, value)
+    beds: dict[str, BedCounts] = shelter_in.beds or {}
+    for category, counts in beds.items():
+        await _set_counts(session, shelter, category, counts.model_dump(exclude_unset=True))
+    if beds:
+        touch(shelter)
+    shelter.version += 1
+    await stage_snapshot(session=session, shelter=shelter)
+    return shelter
 
 
 async def update_category(
@@ -229,32 +402,40 @@ async def update_category(
     shelter_id: str,
     category: str,
     counts_in: CategoryUpdate,
+    if_match: str | None,
     principal: Principal,
-) -> CategoryRead:
+) -> tuple[CategoryRead, int]:
     """Set a category's counts (creating it if new) and publish the shelter's snapshot.
 
-    The shelter stays locked while the holds are counted, so a hold placed at the same
-    moment cannot slip in between and leave the shelter overbooked.
+    The shelter stays locked while holds and stays are counted, so a hold placed at the
+    same moment cannot slip in between and leave the shelter overbooked. Answers the
+    category and the shelter's new version.
     """
     shelter = await lock_or_404(session=session, shelter_id=shelter_id)
     ensure_operator(principal, shelter)
-    row = await repository.lock_category(session, shelter_id=shelter_id, category=category)
-    if row is None:
-        # A category offered for the first time; nobody else can create it meanwhile, as
-        # every writer of this shelter waits for its lock.
-        row = ShelterCategory(shelter_id=shelter_id, category=category)
-        repository.add(session, row)
-    for field, value in counts_in.model_dump(exclude_unset=True).items():
-        setattr(row, field, value)
-    held = await holds_repository.held_beds(session, [shelter_id])
-    taken = held.get((shelter_id, category), 0)
-    if row.total - row.out_of_service - row.occupied - taken < 0:
-        raise CapacityConflict(
-            f"{category}: {row.total} beds cannot cover {row.out_of_service} out of service, "
-            f"{row.occupied} occupied and {taken} held",
-            category=category,
-            held=taken,
-        )
-    shelter.updated_at = utcnow()
+    check_version(shelter, if_match, required=False)
+    result = await _set_counts(
+        session, shelter, category, counts_in.model_dump(exclude_unset=True)
+    )
+    touch(shelter)
+    shelter.version += 1
     await stage_snapshot(session=session, shelter=shelter)
-    return _category_read(row, taken)
+    return result, shelter.version
+
+
+async def mark_stale(
+    *, session: AsyncSession, stale_after: timedelta, now: datetime | None = None
+) -> list[Shelter]:
+    """Mark the shelters whose beds went unconfirmed for `stale_after`; each gets a snapshot."""
+    now = now or utcnow()
+    cutoff = now - stale_after
+    due = await repository.due_to_go_stale(session, cutoff)
+    marked = []
+    for shelter in await lock_many(session=session, shelter_ids=due):
+        # Read again under the lock: staff may have updated it, or another worker marked it.
+        if shelter.stale_since is not None or shelter.updated_at > cutoff:
+            continue
+        shelter.stale_since = now
+        await stage_snapshot(session=session, shelter=shelter)
+        marked.append(shelter)
+    return marked
