@@ -28,9 +28,7 @@ class Shelter(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     # Set by the worker once `updated_at` is older than `KAMKOR_STALE_AFTER_HOURS`.
-    stale_since: datetime | None = Field(
-        default=None, sa_column=Column(UTCDateTime, nullable=True)
-    )
+    stale_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # Bumped by every edit of the record or its bed counts; served as the ETag.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 

@@ -11,7 +11,7 @@ from kamkor_common.db import SessionDep
 from kamkor_common.events.schemas.referral import BedCategory
 from kamkor_common.pagination import PageParams, page_params
 from kamkor_shelter.dependencies import IfMatch, StaleAfter
-from kamkor_shelter.shelters import service
+from kamkor_shelter.shelters import editing, service
 from kamkor_shelter.shelters.schemas import (
     CategoryRead,
     CategoryUpdate,
@@ -35,10 +35,10 @@ async def create_shelter(
     response: Response,
 ) -> ShelterRead:
     """Register a shelter of the caller's organisation (any organisation for admins)."""
-    shelter = await service.create_shelter(
+    shelter = await editing.create_shelter(
         session=session, shelter_in=shelter_in, principal=principal
     )
-    response.headers["ETag"] = service.etag(shelter.version)
+    response.headers["ETag"] = editing.etag(shelter.version)
     response.headers["Location"] = f"{router.prefix}/{shelter.id}"
     return await service.read(
         session=session, shelter=shelter, principal=principal, stale_after=stale_after
@@ -77,7 +77,7 @@ async def get_shelter(
     shelter = await service.get_shelter(
         session=session, shelter_id=shelter_id, principal=principal, stale_after=stale_after
     )
-    response.headers["ETag"] = service.etag(shelter.version)
+    response.headers["ETag"] = editing.etag(shelter.version)
     return shelter
 
 
@@ -92,14 +92,14 @@ async def update_shelter(
     response: Response,
 ) -> ShelterRead:
     """Edit a shelter; If-Match with its ETag is required (412 if it changed, 428 if absent)."""
-    shelter = await service.update_shelter(
+    shelter = await editing.update_shelter(
         session=session,
         shelter_id=shelter_id,
         shelter_in=shelter_in,
         if_match=if_match,
         principal=principal,
     )
-    response.headers["ETag"] = service.etag(shelter.version)
+    response.headers["ETag"] = editing.etag(shelter.version)
     return await service.read(
         session=session, shelter=shelter, principal=principal, stale_after=stale_after
     )
@@ -116,7 +116,7 @@ async def update_category(
     response: Response,
 ) -> CategoryRead:
     """Set a category's total and out-of-service beds; If-Match is checked when sent."""
-    counts, version = await service.update_category(
+    counts, version = await editing.update_category(
         session=session,
         shelter_id=shelter_id,
         category=category,
@@ -124,5 +124,5 @@ async def update_category(
         if_match=if_match,
         principal=principal,
     )
-    response.headers["ETag"] = service.etag(version)
+    response.headers["ETag"] = editing.etag(version)
     return counts

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -10,23 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
-from kamkor_common.errors import Conflict, Forbidden, KamkorError, NotFound, Unprocessable
+from kamkor_common.errors import Conflict, Forbidden, NotFound
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.shelter import CapacityChanged, CategoryCapacity
 from kamkor_common.pagination import PageParams
-from kamkor_common.reference.regions import is_valid_location
 from kamkor_shelter.holds import repository as holds_repository
 from kamkor_shelter.shelters import events, repository
 from kamkor_shelter.shelters.models import Shelter, ShelterCategory
 from kamkor_shelter.shelters.schemas import (
     CATEGORIES,
-    BedCounts,
     CategoryRead,
-    CategoryUpdate,
-    ShelterCreate,
     ShelterList,
     ShelterRead,
-    ShelterUpdate,
 )
 from kamkor_shelter.stays import repository as stays_repository
 
@@ -39,46 +33,8 @@ class NotShelterOperator(Forbidden):
     code, title = "not_shelter_operator", "Only the shelter's operator may do this"
 
 
-class ShelterExists(Conflict):
-    code, title = "shelter_exists", "A shelter with this id exists"
-
-
 class CapacityConflict(Conflict):
     code, title = "capacity_conflict", "The change would leave fewer beds than are taken"
-
-
-class InvalidCounts(Unprocessable):
-    code, title = "invalid_counts", "Out of service beds cannot exceed the total"
-
-
-class InvalidLocation(Unprocessable):
-    code, title = "invalid_location", "The district is not in the region"
-
-
-class PreconditionFailed(KamkorError):
-    status, code, title = 412, "version_mismatch", "The shelter has changed since it was read"
-
-
-class PreconditionRequired(KamkorError):
-    status, code, title = 428, "if_match_required", "Send If-Match with the shelter's ETag"
-
-
-def etag(version: int) -> str:
-    """The ETag of a shelter version, as served and as If-Match must repeat it."""
-    return f'"{version}"'
-
-
-def check_version(shelter: Shelter, if_match: str | None, *, required: bool) -> None:
-    """412 unless If-Match names the shelter's current version; 428 when required and absent."""
-    if if_match is None:
-        if required:
-            raise PreconditionRequired("send If-Match with the ETag of the shelter you read")
-        return
-    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if "*" not in tags and etag(shelter.version) not in tags:
-        raise PreconditionFailed(
-            f"shelter {shelter.id} is at version {shelter.version}", version=shelter.version
-        )
 
 
 def free_beds(category: ShelterCategory, *, held: int, occupied: int) -> int:
@@ -95,7 +51,9 @@ def may_see_address(principal: Principal, shelter: Shelter) -> bool:
     """A confidential address only for admins and the operator's own staff."""
     if not shelter.confidential_address or principal.role == "admin":
         return True
-    return principal.role == "shelter_staff" and principal.organization_id == shelter.organization_id
+    return (
+        principal.role == "shelter_staff" and principal.organization_id == shelter.organization_id
+    )
 
 
 async def categories_of(
@@ -184,7 +142,9 @@ async def get_shelter(
 ) -> ShelterRead:
     """A shelter with the availability of each of its bed categories."""
     shelter = await get_or_404(session=session, shelter_id=shelter_id)
-    return await read(session=session, shelter=shelter, principal=principal, stale_after=stale_after)
+    return await read(
+        session=session, shelter=shelter, principal=principal, stale_after=stale_after
+    )
 
 
 async def list_shelters(
@@ -291,136 +251,6 @@ def ensure_operator_of(principal: Principal, organization_id: str, *, what: str)
         return
     if principal.organization_id is None or principal.organization_id != organization_id:
         raise NotShelterOperator(f"{what} is run by another organisation")
-
-
-async def create_shelter(
-    *, session: AsyncSession, shelter_in: ShelterCreate, principal: Principal | None = None
-) -> Shelter:
-    """Register a shelter with its beds and publish its first snapshot (seed: no principal)."""
-    if principal is not None:
-        ensure_operator_of(principal, shelter_in.organization_id, what="the shelter")
-    if shelter_in.id is not None and await repository.get(session, shelter_in.id) is not None:
-        raise ShelterExists(f"shelter {shelter_in.id} exists")
-    shelter = Shelter(
-        id=shelter_in.id or str(uuid.uuid4()),
-        organization_id=shelter_in.organization_id,
-        name=shelter_in.name,
-        region=shelter_in.region,
-        district=shelter_in.district,
-        confidential_address=shelter_in.confidential_address,
-        address=shelter_in.address,
-    )
-    repository.add(session, shelter)
-    await session.flush()
-    repository.add(
-        session,
-        *(
-            ShelterCategory(shelter_id=shelter.id, category=category, **counts.model_dump())
-            for category, counts in shelter_in.beds.items()
-        ),
-    )
-    await stage_snapshot(session=session, shelter=shelter)
-    return shelter
-
-
-async def _set_counts(
-    session: AsyncSession, shelter: Shelter, category: str, counts: dict[str, int]
-) -> CategoryRead:
-    """Apply counts to a category (new or not) unless fewer beds would be left than taken."""
-    row = await repository.lock_category(session, shelter_id=shelter.id, category=category)
-    if row is None:
-        # A category offered for the first time; nobody else can create it meanwhile, as
-        # every writer of this shelter waits for its lock.
-        row = ShelterCategory(shelter_id=shelter.id, category=category)
-        repository.add(session, row)
-    for field, value in counts.items():
-        setattr(row, field, value)
-    if row.out_of_service > row.total:
-        raise InvalidCounts(
-            f"{category}: {row.out_of_service} out of service exceeds the total of {row.total}",
-            category=category,
-        )
-    key = (shelter.id, category)
-    taken = (await holds_repository.held_beds(session, [shelter.id])).get(key, 0)
-    present = (await stays_repository.occupied_beds(session, [shelter.id])).get(key, 0)
-    if row.total - row.out_of_service - present - taken < 0:
-        raise CapacityConflict(
-            f"{category}: {row.total} beds cannot cover {row.out_of_service} out of service, "
-            f"{present} occupied and {taken} held",
-            category=category,
-            held=taken,
-            occupied=present,
-        )
-    return CategoryRead(
-        category=row.category,
-        total=row.total,
-        out_of_service=row.out_of_service,
-        occupied=present,
-        held=taken,
-        available=free_beds(row, held=taken, occupied=present),
-    )
-
-
-async def update_shelter(
-    *,
-    session: AsyncSession,
-    shelter_id: str,
-    shelter_in: ShelterUpdate,
-    if_match: str | None,
-    principal: Principal,
-) -> Shelter:
-    """Edit a shelter at the version the editor read; beds sent are checked as counts are.
-
-    Only an admin may hand a shelter to another operator organisation.
-    """
-    shelter = await lock_or_404(session=session, shelter_id=shelter_id)
-    ensure_operator(principal, shelter)
-    check_version(shelter, if_match, required=True)
-    changes = shelter_in.model_dump(exclude_unset=True, exclude={"beds"})
-    if "organization_id" in changes and changes["organization_id"] != shelter.organization_id:
-        if principal.role != "admin":
-            raise NotShelterOperator("only an admin may change a shelter's operator")
-    region = changes.get("region", shelter.region)
-    district = changes.get("district", shelter.district)
-    if not is_valid_location(region, district):
-        raise InvalidLocation(f"district {district} is not in region {region}")
-    for field, value in changes.items():
-        setattr(shelter, field, value)
-    beds: dict[str, BedCounts] = shelter_in.beds or {}
-    for category, counts in beds.items():
-        await _set_counts(session, shelter, category, counts.model_dump(exclude_unset=True))
-    if beds:
-        touch(shelter)
-    shelter.version += 1
-    await stage_snapshot(session=session, shelter=shelter)
-    return shelter
-
-
-async def update_category(
-    *,
-    session: AsyncSession,
-    shelter_id: str,
-    category: str,
-    counts_in: CategoryUpdate,
-    if_match: str | None,
-    principal: Principal,
-) -> tuple[CategoryRead, int]:
-    """Set a category's counts (creating it if new) and publish the shelter's snapshot.
-
-    The shelter stays locked while holds and stays are counted, so a hold placed at the
-    same moment cannot slip in between and leave the shelter overbooked. Answers the
-    category and the shelter's new version.
-    """
-    shelter = await lock_or_404(session=session, shelter_id=shelter_id)
-    ensure_operator(principal, shelter)
-    check_version(shelter, if_match, required=False)
-    result = await _set_counts(
-        session, shelter, category, counts_in.model_dump(exclude_unset=True)
-    )
-    touch(shelter)
-    shelter.version += 1
-    await stage_snapshot(session=session, shelter=shelter)
-    return result, shelter.version
 
 
 async def mark_stale(
