@@ -88,8 +88,8 @@ async def update_shelter(
     session: SessionDep,
     principal: CapacityEditor,
     stale_after: StaleAfter,
-    if_match: IfMatch,
     response: Response,
+    if_match: IfMatch = None,
 ) -> ShelterRead:
     """Edit a shelter; If-Match with its ETag is required (412 if it changed, 428 if absent)."""
     shelter = await editing.update_shelter(
@@ -112,8 +112,8 @@ async def update_category(
     counts_in: CategoryUpdate,
     session: SessionDep,
     principal: CapacityEditor,
-    if_match: IfMatch,
     response: Response,
+    if_match: IfMatch = None,
 ) -> CategoryRead:
     """Set a category's total and out-of-service beds; If-Match is checked when sent."""
     counts, version = await editing.update_category(
