@@ -2,7 +2,8 @@
 
 A hypothesis state machine drives the service functions the API and the consumer call
 (set counts, place, repeat, release, expire and confirm holds, walk-in arrivals and
-departures) against a model of the counts. After every step the shelter as read and as last published must show
+departures) against a model of the counts. After every step the shelter as read and as
+last published must show
 available = total - out of service - occupied - active holds, never below zero.
 """
 
@@ -143,9 +144,7 @@ class CapacityMachine(RuleBasedStateMachine):
         counts = self.counts.get(category)
         if counts is None:
             return 0
-        return (
-            counts.total - counts.out_of_service - self.occupied(category) - self.held(category)
-        )
+        return counts.total - counts.out_of_service - self.occupied(category) - self.held(category)
 
     # --- operations -------------------------------------------------------------------------
 

@@ -126,8 +126,9 @@ class TestUpdateCategory:
         assert (await shelter.category(shelter_id, "family"))["available"] == 3
         [snapshot] = await capacity_events.wait_for(
             CAPACITY_CHANGED,
-            lambda e: e.partitionkey == shelter_id
-            and e.data["categories"][0]["out_of_service"] == 1,
+            lambda e: (
+                e.partitionkey == shelter_id and e.data["categories"][0]["out_of_service"] == 1
+            ),
         )
         assert snapshot.data["categories"][0]["available"] == 3
         assert snapshot.data["stale"] is False

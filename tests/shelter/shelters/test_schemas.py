@@ -29,7 +29,6 @@ class TestCategoryUpdate:
             CategoryUpdate.model_validate({field: value})
         assert [e["loc"] for e in raised.value.errors()] == [(field,)]
 
-
     def test_occupied_beds_are_not_set_by_hand(self) -> None:
         # They are the stays: arrivals and departures.
         with pytest.raises(ValidationError, match="extra"):
@@ -60,7 +59,9 @@ class TestShelterCreate:
 
     def test_more_out_of_service_than_there_are_beds_is_refused(self) -> None:
         with pytest.raises(ValidationError, match="cannot exceed the total"):
-            ShelterCreate.model_validate(_shelter(beds={"family": {"total": 2, "out_of_service": 3}}))
+            ShelterCreate.model_validate(
+                _shelter(beds={"family": {"total": 2, "out_of_service": 3}})
+            )
 
     @pytest.mark.parametrize("total", [MAX_BEDS + 1, -1])
     def test_totals_past_the_upper_bound_are_refused(self, total) -> None:
