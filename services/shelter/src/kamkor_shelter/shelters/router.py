@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from kamkor_common.auth import CurrentPrincipal, Principal, require_roles
 from kamkor_common.db import SessionDep
+from kamkor_common.errors import PROBLEM_JSON, PROBLEM_REF
 from kamkor_common.events.schemas.referral import BedCategory
 from kamkor_common.pagination import PageParams, page_params
 from kamkor_shelter.dependencies import IfMatch, StaleAfter
@@ -24,6 +25,17 @@ from kamkor_shelter.shelters.schemas import (
 router = APIRouter(prefix="/api/v1/shelters", tags=["shelters"])
 
 CapacityEditor = Annotated[Principal, Depends(require_roles("shelter_staff", "admin"))]
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+    }
+
+
+STALE = {412: _problem("The shelter changed since it was read: `version_mismatch`.")}
+MISSING = {428: _problem("If-Match is required: `if_match_required`.")}
 
 
 @router.post("", response_model=ShelterRead, status_code=status.HTTP_201_CREATED)
@@ -81,7 +93,7 @@ async def get_shelter(
     return shelter
 
 
-@router.patch("/{shelter_id}", response_model=ShelterRead)
+@router.patch("/{shelter_id}", response_model=ShelterRead, responses=STALE | MISSING)
 async def update_shelter(
     shelter_id: str,
     shelter_in: ShelterUpdate,
@@ -105,7 +117,9 @@ async def update_shelter(
     )
 
 
-@router.put("/{shelter_id}/categories/{category}", response_model=CategoryRead)
+@router.put(
+    "/{shelter_id}/categories/{category}", response_model=CategoryRead, responses=dict(STALE)
+)
 async def update_category(
     shelter_id: str,
     category: BedCategory,
