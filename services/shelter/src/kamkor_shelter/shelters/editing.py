@@ -13,7 +13,6 @@ from kamkor_shelter.holds import repository as holds_repository
 from kamkor_shelter.shelters import repository
 from kamkor_shelter.shelters.models import Shelter, ShelterCategory
 from kamkor_shelter.shelters.schemas import (
-    BedCounts,
     CategoryRead,
     CategoryUpdate,
     ShelterCreate,
@@ -163,7 +162,7 @@ async def update_shelter(
         raise InvalidLocation(f"district {district} is not in region {region}")
     for field, value in changes.items():
         setattr(shelter, field, value)
-    beds: dict[str, BedCounts] = shelter_in.beds or {}
+    beds = shelter_in.beds or {}
     for category, counts in beds.items():
         await _set_counts(session, shelter, category, counts.model_dump(exclude_unset=True))
     if beds:

@@ -34,8 +34,12 @@ def _problem(description: str) -> dict[str, Any]:
     }
 
 
-STALE = {412: _problem("The shelter changed since it was read: `version_mismatch`.")}
-MISSING = {428: _problem("If-Match is required: `if_match_required`.")}
+STALE: dict[int | str, dict[str, Any]] = {
+    412: _problem("The shelter changed since it was read: `version_mismatch`.")
+}
+MISSING: dict[int | str, dict[str, Any]] = {
+    428: _problem("If-Match is required: `if_match_required`.")
+}
 
 
 @router.post("", response_model=ShelterRead, status_code=status.HTTP_201_CREATED)
@@ -117,9 +121,7 @@ async def update_shelter(
     )
 
 
-@router.put(
-    "/{shelter_id}/categories/{category}", response_model=CategoryRead, responses=dict(STALE)
-)
+@router.put("/{shelter_id}/categories/{category}", response_model=CategoryRead, responses=STALE)
 async def update_category(
     shelter_id: str,
     category: BedCategory,
