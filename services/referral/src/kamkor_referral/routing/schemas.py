@@ -50,6 +50,16 @@ class ShelterBeds:
     category: str
     available: int  # free beds less the holds this service has asked for and not yet heard of
     awaiting: int = 0  # of the snapshot's free beds, those asked for by other referrals
+    stale: bool = False  # its staff have not confirmed the counts for too long (shelter's word)
+    updated_hours_ago: int | None = None  # since staff last confirmed the counts, if known
+
+    def staleness(self) -> str:
+        """How old a stale shelter's counts are, in the words reasons use; "" when fresh."""
+        if not self.stale:
+            return ""
+        if self.updated_hours_ago is None:
+            return f"shelter {self.shelter_id} is stale"
+        return f"shelter {self.shelter_id} counts last updated {self.updated_hours_ago} h ago"
 
 
 @dataclass(frozen=True, slots=True)
