@@ -1,7 +1,7 @@
 """shelter availability keeps when counts were confirmed
 
 Revision ID: 93d0e97f67b2
-Revises: 3721aeca66a6
+Revises: 7f64c618ddeb
 Create Date: 2026-12-02 16:41:23.126598
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '93d0e97f67b2'
-down_revision: str | None = '3721aeca66a6'
+down_revision: str | None = '7f64c618ddeb'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
