@@ -82,7 +82,7 @@ class ReferralHarness:
                 for domain, severity in domains
             ],
         )
-        return _event(risk.SOURCE, risk.FAMILY_FLAGGED, household_id, data)
+        return _event(risk.SOURCE, risk.FAMILY_FLAGGED.type, household_id, data)
 
     async def flag(self, household_id: str, *domains: tuple[str, str], **kw: Any) -> CloudEvent:
         event = self.family_flagged(household_id, *domains, **kw)
@@ -294,7 +294,7 @@ def _seeded_capacity() -> list[shelter.CapacityChanged]:
 async def _publish_seeded_capacity(harness: ReferralHarness) -> None:
     """Every seeded shelter announces all its beds free, as the shelter service would."""
     for snapshot in _seeded_capacity():
-        await harness.shelter_event(shelter.CAPACITY_CHANGED, snapshot.shelter_id, snapshot)
+        await harness.shelter_event(shelter.CAPACITY_CHANGED.type, snapshot.shelter_id, snapshot)
     wanted = {(s.id, category) for s in SHELTERS for category in s.beds}
 
     async def known() -> bool:

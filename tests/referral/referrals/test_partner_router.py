@@ -176,7 +176,8 @@ class TestPartnerAnswers:
         [accepted] = await talas.events(
             REFERRAL_REFERRALS,
             lambda e: (
-                e.partitionkey == referral["id"] and e.type == referral_events.REFERRAL_ACCEPTED
+                e.partitionkey == referral["id"]
+                and e.type == referral_events.REFERRAL_ACCEPTED.type
             ),
         )
         assert accepted.data["organization_id"] == DISTRICT_ORG
@@ -226,12 +227,12 @@ class TestPartnerAnswers:
         )
         # One key, one partition: the story is published in the order it happened.
         assert [e.type for e in published] == [
-            referral_events.REFERRAL_CREATED,
-            referral_events.REFERRAL_ROUTED,
-            referral_events.REFERRAL_REJECTED,
-            referral_events.REFERRAL_ROUTED,
-            referral_events.REFERRAL_REJECTED,
-            referral_events.REFERRAL_ESCALATED,
+            referral_events.REFERRAL_CREATED.type,
+            referral_events.REFERRAL_ROUTED.type,
+            referral_events.REFERRAL_REJECTED.type,
+            referral_events.REFERRAL_ROUTED.type,
+            referral_events.REFERRAL_REJECTED.type,
+            referral_events.REFERRAL_ESCALATED.type,
         ]
         assert [e.data["reason"] for e in published] == [
             None,
@@ -241,7 +242,7 @@ class TestPartnerAnswers:
             "rejected_by_partner",
             "no_eligible_partner",
         ]
-        rejected = [e for e in published if e.type == referral_events.REFERRAL_REJECTED]
+        rejected = [e for e in published if e.type == referral_events.REFERRAL_REJECTED.type]
         assert rejected[0].data["organization_id"] == DISTRICT_ORG
         # The partners' own words stay on the attempts; events carry codes only.
         assert not mentions(published, "no staff this month")
@@ -273,7 +274,7 @@ class TestPartnerAnswers:
             REFERRAL_REFERRALS,
             lambda e: (
                 e.partitionkey == shelter_referral["id"]
-                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED
+                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED.type
             ),
         )
         assert release.data["shelter_id"] == held_at
@@ -304,7 +305,7 @@ class TestPartnerAnswers:
         assert [a["outcome"] for a in waiting["attempts"]] == ["pending"]
 
         await referral.shelter_event(
-            shelter.HOLD_PLACED,
+            shelter.HOLD_PLACED.type,
             shelter_referral["shelter_id"],
             shelter.HoldPlaced(
                 hold_id=str(uuid.uuid4()),

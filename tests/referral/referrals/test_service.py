@@ -172,10 +172,10 @@ class TestHandleDueResponses:
         )
         # A missed deadline is no rejection: only the routing and the escalation are told.
         assert [(e.type, e.data["reason"]) for e in published] == [
-            (referral_events.REFERRAL_CREATED, None),
-            (referral_events.REFERRAL_ROUTED, "new_referral"),
-            (referral_events.REFERRAL_ROUTED, "deadline_missed"),
-            (referral_events.REFERRAL_ESCALATED, "deadline_missed"),
+            (referral_events.REFERRAL_CREATED.type, None),
+            (referral_events.REFERRAL_ROUTED.type, "new_referral"),
+            (referral_events.REFERRAL_ROUTED.type, "deadline_missed"),
+            (referral_events.REFERRAL_ESCALATED.type, "deadline_missed"),
         ]
         assert published[2].data["organization_id"] == REGION_ORG
         assert published[2].data["attempt"] == 2
@@ -212,7 +212,7 @@ class TestHandleDueResponses:
             REFERRAL_REFERRALS,
             lambda e: (
                 e.partitionkey == referral["id"]
-                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED
+                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED.type
             ),
         )
         assert release.data == {
@@ -221,11 +221,11 @@ class TestHandleDueResponses:
             "reason": "deadline_missed",
         }
         assert await outbox_types(quiet, referral["id"]) == [
-            referral_events.REFERRAL_CREATED,
-            referral_events.REFERRAL_ROUTED,
-            referral_events.BED_HOLD_REQUESTED,
-            referral_events.BED_HOLD_RELEASE_REQUESTED,
-            referral_events.REFERRAL_ESCALATED,
+            referral_events.REFERRAL_CREATED.type,
+            referral_events.REFERRAL_ROUTED.type,
+            referral_events.BED_HOLD_REQUESTED.type,
+            referral_events.BED_HOLD_RELEASE_REQUESTED.type,
+            referral_events.REFERRAL_ESCALATED.type,
         ]
 
     async def test_the_half_time_reminder_is_recorded_once(self, quiet: Any) -> None:

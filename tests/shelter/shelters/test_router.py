@@ -117,7 +117,7 @@ class TestUpdateCategory:
         }
         assert (await shelter.category(shelter_id, "family"))["available"] == 3
         [snapshot] = await capacity_events.wait_for(
-            CAPACITY_CHANGED,
+            CAPACITY_CHANGED.type,
             lambda e: e.partitionkey == shelter_id and e.data["categories"][0]["occupied"] == 2,
         )
         assert snapshot.data["categories"][0]["available"] == 3

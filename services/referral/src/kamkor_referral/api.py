@@ -46,13 +46,13 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
             group_id=CONSUMER_GROUP,
             topics=[RISK_FLAGS, SHELTER_CAPACITY],
             handlers={
-                FAMILY_FLAGGED: referrals.on_family_flagged,
-                CAPACITY_CHANGED: capacity_handlers.on_capacity_changed,
-                HOLD_PLACED: referrals.on_hold_placed,
-                HOLD_REJECTED: referrals.on_hold_rejected,
-                HOLD_RELEASED: referrals.on_hold_released,
-                HOLD_EXPIRED: referrals.on_hold_released,
-                HOLD_CONFIRMED: referrals.on_hold_confirmed,
+                FAMILY_FLAGGED.type: referrals.on_family_flagged,
+                CAPACITY_CHANGED.type: capacity_handlers.on_capacity_changed,
+                HOLD_PLACED.type: referrals.on_hold_placed,
+                HOLD_REJECTED.type: referrals.on_hold_rejected,
+                HOLD_RELEASED.type: referrals.on_hold_released,
+                HOLD_EXPIRED.type: referrals.on_hold_released,
+                HOLD_CONFIRMED.type: referrals.on_hold_confirmed,
             },
         )
     ]

@@ -6,17 +6,16 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.referral import (
     BED_HOLD_RELEASE_REQUESTED,
     BED_HOLD_REQUESTED,
-    SOURCE,
     BedHoldReleaseRequested,
     BedHoldRequested,
     ReferralChanged,
 )
-from kamkor_common.events.topics import REFERRAL_REFERRALS
-from kamkor_common.messaging.outbox import add_event
+from kamkor_common.events.spec import EventSpec
+from kamkor_common.messaging.outbox import stage
 from kamkor_referral.referrals.models import Referral
 
 # Events carry reason codes, never words (DESIGN §3): a partner's or a shelter's own text
@@ -44,7 +43,7 @@ def publish_changed(
     session: AsyncSession,
     referral: Referral,
     *,
-    type: str,
+    spec: EventSpec[ReferralChanged],
     cause: CloudEvent | None,
     reason: str | None = None,
 ) -> None:
@@ -60,7 +59,7 @@ def publish_changed(
         attempt=referral.attempts_count,
         reason=reason,
     )
-    _stage(session, referral, type, data, cause)
+    stage(session, spec, data, cause=cause)
 
 
 def publish_bed_hold_requested(
@@ -78,7 +77,7 @@ def publish_bed_hold_requested(
         shelter_id=shelter_id,
         category=category,
     )
-    _stage(session, referral, BED_HOLD_REQUESTED, data, cause)
+    stage(session, BED_HOLD_REQUESTED, data, cause=cause)
 
 
 def publish_bed_hold_release_requested(
@@ -94,22 +93,4 @@ def publish_bed_hold_release_requested(
     `reason` is one of the RELEASE_* codes.
     """
     data = BedHoldReleaseRequested(referral_id=referral.id, shelter_id=shelter_id, reason=reason)
-    _stage(session, referral, BED_HOLD_RELEASE_REQUESTED, data, cause)
-
-
-def _stage(
-    session: AsyncSession,
-    referral: Referral,
-    type: str,
-    data: ReferralChanged | BedHoldRequested | BedHoldReleaseRequested,
-    cause: CloudEvent | None,
-) -> None:
-    event = new_event(
-        source=SOURCE,
-        type=type,
-        key=referral.id,
-        data=data,
-        subject=f"referral/{referral.id}",
-        cause=cause,
-    )
-    add_event(session, REFERRAL_REFERRALS, event)
+    stage(session, BED_HOLD_RELEASE_REQUESTED, data, cause=cause)

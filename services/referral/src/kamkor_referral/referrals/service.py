@@ -133,7 +133,7 @@ async def _create(
         reasons=list(need.reasons),
     )
     await repository.add(session, referral)
-    events.publish_changed(session, referral, type=REFERRAL_CREATED, cause=cause)
+    events.publish_changed(session, referral, spec=REFERRAL_CREATED, cause=cause)
     return referral
 
 
@@ -224,7 +224,7 @@ async def _route(
             events.publish_changed(
                 session,
                 referral,
-                type=REFERRAL_ESCALATED,
+                spec=REFERRAL_ESCALATED,
                 cause=cause,
                 reason=escalation,
             )
@@ -254,7 +254,7 @@ async def _route(
     referral.organization_id = choice.candidate.organization_id
     referral.service_id = choice.candidate.service_id
     referral.shelter_id = shelter_id
-    events.publish_changed(session, referral, type=REFERRAL_ROUTED, cause=cause, reason=because)
+    events.publish_changed(session, referral, spec=REFERRAL_ROUTED, cause=cause, reason=because)
     if shelter_id is not None and category is not None:
         _ask_for_bed(
             session, referral, shelter_id=shelter_id, category=category, cause=cause, now=now
@@ -673,7 +673,7 @@ async def accept(
         attempt.decided_at = utcnow()
     referral.status = "accepted"
     _note(referral, f"accepted by {await _organization_name(session, referral)}")
-    events.publish_changed(session, referral, type=REFERRAL_ACCEPTED, cause=None)
+    events.publish_changed(session, referral, spec=REFERRAL_ACCEPTED, cause=None)
     await session.flush()
     return _partner_read(referral, attempt)
 
@@ -697,7 +697,7 @@ async def reject(
         referral, f"rejected by {await _organization_name(session, referral)}: {reject_in.reason}"
     )
     events.publish_changed(
-        session, referral, type=REFERRAL_REJECTED, cause=None, reason=events.REJECTED_BY_PARTNER
+        session, referral, spec=REFERRAL_REJECTED, cause=None, reason=events.REJECTED_BY_PARTNER
     )
     answered = _partner_read(referral, attempt)
     await _move_on(

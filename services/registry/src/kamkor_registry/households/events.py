@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kamkor_common.events.envelope import CloudEvent, new_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.registry import (
     HOUSEHOLD_REGISTERED,
-    SOURCE,
     HouseholdRegistered,
     MemberFacts,
 )
+from kamkor_common.messaging.outbox import stage
 from kamkor_registry.households.models import Household
 from kamkor_registry.households.repository import Membership
 
 
-def household_registered(household: Household, memberships: Sequence[Membership]) -> CloudEvent:
+def stage_household_registered(
+    session: AsyncSession, household: Household, memberships: Sequence[Membership]
+) -> CloudEvent:
     """`kamkor.registry.household.registered.v1`, keyed by the household id."""
     data = HouseholdRegistered(
         household_id=household.id,
@@ -32,10 +36,4 @@ def household_registered(household: Household, memberships: Sequence[Membership]
             for member, person in memberships
         ],
     )
-    return new_event(
-        source=SOURCE,
-        type=HOUSEHOLD_REGISTERED,
-        key=household.id,
-        data=data,
-        subject=f"household/{household.id}",
-    )
+    return stage(session, HOUSEHOLD_REGISTERED, data)

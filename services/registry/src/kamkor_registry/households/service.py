@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.auth import PlaceScope, Principal
 from kamkor_common.errors import Conflict, Forbidden, NotFound, Unprocessable
-from kamkor_common.events import topics
-from kamkor_common.messaging import outbox
 from kamkor_common.pagination import PageParams
 from kamkor_common.reference.regions import (
     DISTRICTS_BY_CODE,
@@ -263,9 +261,7 @@ async def create_household(
     await repository.add_memberships(session, memberships)
 
     ordered = sorted(zip(memberships, persons, strict=True), key=lambda mp: _member_order(mp[1]))
-    outbox.add_event(
-        session, topics.REGISTRY_HOUSEHOLDS, events.household_registered(household, ordered)
-    )
+    events.stage_household_registered(session, household, ordered)
     return to_read(household, ordered, on=on)
 
 

@@ -6,14 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from kamkor_common.events.spec import D, EventSpec
+from kamkor_common.events.topics import REFERRAL_REFERRALS
+
 SOURCE = "/kamkor/referral"
-REFERRAL_CREATED = "kamkor.referral.referral.created.v1"
-REFERRAL_ROUTED = "kamkor.referral.referral.routed.v1"
-REFERRAL_ACCEPTED = "kamkor.referral.referral.accepted.v1"
-REFERRAL_REJECTED = "kamkor.referral.referral.rejected.v1"
-REFERRAL_ESCALATED = "kamkor.referral.referral.escalated.v1"
-BED_HOLD_REQUESTED = "kamkor.referral.bed_hold.requested.v1"
-BED_HOLD_RELEASE_REQUESTED = "kamkor.referral.bed_hold.release_requested.v1"
 
 Priority = Literal["stat", "urgent", "routine"]
 BedCategory = Literal["mother_child", "woman", "child", "family"]
@@ -45,3 +41,50 @@ class BedHoldReleaseRequested(BaseModel):
     referral_id: str
     shelter_id: str
     reason: str
+
+
+def _spec(type: str, data: type[D], summary: str) -> EventSpec[D]:
+    return EventSpec(
+        type=type,
+        topic=REFERRAL_REFERRALS,
+        data=data,
+        source=SOURCE,
+        key="referral_id",
+        subject="referral",
+        summary=summary,
+    )
+
+
+REFERRAL_CREATED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.created.v1",
+    ReferralChanged,
+    "A referral was opened for a need of a flagged family.",
+)
+REFERRAL_ROUTED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.routed.v1",
+    ReferralChanged,
+    "The referral was addressed to a partner service as a new attempt.",
+)
+REFERRAL_ACCEPTED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.accepted.v1", ReferralChanged, "The partner took the referral on."
+)
+REFERRAL_REJECTED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.rejected.v1",
+    ReferralChanged,
+    "The partner declined; the referral moves on to the next partner.",
+)
+REFERRAL_ESCALATED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.escalated.v1",
+    ReferralChanged,
+    "Nobody could take the referral, or a deadline passed: supervisors are alerted.",
+)
+BED_HOLD_REQUESTED: EventSpec[BedHoldRequested] = _spec(
+    "kamkor.referral.bed_hold.requested.v1",
+    BedHoldRequested,
+    "The referral asks a shelter to hold a bed.",
+)
+BED_HOLD_RELEASE_REQUESTED: EventSpec[BedHoldReleaseRequested] = _spec(
+    "kamkor.referral.bed_hold.release_requested.v1",
+    BedHoldReleaseRequested,
+    "The referral asks the shelter to let go of the bed it holds or was asked to hold.",
+)
