@@ -169,6 +169,7 @@ class TestPartnerAnswers:
         again = await talas.client.post(url, headers=partner(talas, DISTRICT_ORG))
         assert again.status_code == 409
         assert again.json()["code"] == "invalid_transition"
+        assert again.json()["allowed"] == ["cancelled", "entered_in_error", "in_progress"]
 
         staff_view = (await talas.referrals(referral["household_id"]))["home_care_support"]
         assert staff_view["status"] == "accepted"

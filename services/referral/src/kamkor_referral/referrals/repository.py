@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from kamkor_common.auth import PlaceScope
-from kamkor_referral.referrals.models import ACTIVE_STATUSES, Referral, RoutingAttempt
+from kamkor_referral.referrals.models import Referral, RoutingAttempt
+from kamkor_referral.referrals.states import ACTIVE, AttemptOutcome, ReferralStatus
 
 
 async def get(
@@ -34,7 +35,7 @@ async def get_active_for_need(
             .where(
                 col(Referral.household_id) == household_id,
                 col(Referral.service_type) == service_type,
-                col(Referral.status).in_(ACTIVE_STATUSES),
+                col(Referral.status).in_(ACTIVE),
             )
             .with_for_update()
         )
@@ -135,8 +136,8 @@ async def due_for_answer(
         select(Referral, RoutingAttempt)
         .join(RoutingAttempt, attempt_matches)
         .where(
-            col(Referral.status) == "requested",
-            col(RoutingAttempt.outcome) == "pending",
+            col(Referral.status) == ReferralStatus.REQUESTED,
+            col(RoutingAttempt.outcome) == AttemptOutcome.PENDING,
             # The reminder is never later than the deadline: this bound uses the index.
             col(RoutingAttempt.remind_at) <= now,
             or_(

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kamkor_common.events.schemas.referral import Priority
 from kamkor_common.inputs import NoteText
 from kamkor_common.pagination import Page
-
-ReferralStatus = Literal[
-    "draft",
-    "requested",
-    "accepted",
-    "in_progress",
-    "on_hold",
-    "completed",
-    "failed",
-    "rejected",
-    "cancelled",
-    "unassigned",
-    "entered_in_error",
-]
-HoldStatus = Literal["none", "requested", "held", "confirmed", "rejected", "released"]
-AttemptOutcome = Literal[
-    "pending", "accepted", "rejected", "hold_rejected", "expired", "superseded"
-]
+from kamkor_referral.referrals.states import AttemptOutcome, HoldStatus, ReferralStatus
 
 
 class PartnerRef(BaseModel):

@@ -43,23 +43,23 @@ from kamkor_referral.referrals.schemas import (
     ReferralRead,
     ReferralReject,
 )
+from kamkor_referral.referrals.states import (
+    LIVE_HOLD,
+    AttemptOutcome,
+    HoldStatus,
+    ReferralStatus,
+    check_move,
+    move_to,
+)
 from kamkor_referral.routing import service as routing_service
 from kamkor_referral.routing.schemas import RoutingRequest
 
 log = logging.getLogger("kamkor.referral.referrals")
 
-# A hold in these states occupies (or may soon occupy) a bed that must be given back.
-LIVE_HOLD = ("requested", "held")
-
 
 class ReferralNotFound(NotFound):
     code = "referral_not_found"
     title = "Referral not found"
-
-
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-    title = "The referral cannot make this change in its current state"
 
 
 class HoldPending(Conflict):
@@ -99,9 +99,9 @@ async def open_from_flag(
             )
         else:
             raised = _raise_priority(referral, need)
-            if raised and referral.status == "requested":
+            if raised and referral.status == ReferralStatus.REQUESTED:
                 await _shorten_deadline(session, referral, settings=settings)
-            if referral.status == "unassigned":
+            if referral.status == ReferralStatus.UNASSIGNED:
                 # Supervisors were alerted when nobody could take it; alert them again
                 # only if it has become more urgent.
                 await _route(
@@ -124,7 +124,7 @@ async def _create(
         household_id=flagged.household_id,
         service_type=need.service_type,
         priority=need.priority,
-        status="draft",
+        status=ReferralStatus.DRAFT,
         region=flagged.region,
         district=flagged.district,
         language=flagged.language,
@@ -191,7 +191,7 @@ async def _route(
     `escalate_again` says so. The new attempt's deadline runs from `now`.
     """
     now = now or utcnow()
-    was_unassigned = referral.status == "unassigned"
+    was_unassigned = referral.status == ReferralStatus.UNASSIGNED
     attempts = (
         (await repository.attempts_of(session, [referral.id])).get(referral.id, [])
         if referral.attempts_count
@@ -207,9 +207,13 @@ async def _route(
         children_ages=tuple(referral.children_ages),
         shelter_category=category,
         # A shelter that refused the bed is out; its organisation may still have another.
-        tried_service_ids=frozenset(a.service_id for a in attempts if a.outcome != "hold_rejected"),
+        tried_service_ids=frozenset(
+            a.service_id for a in attempts if a.outcome != AttemptOutcome.HOLD_REJECTED
+        ),
         excluded_shelter_ids=frozenset(
-            a.shelter_id for a in attempts if a.outcome == "hold_rejected" and a.shelter_id
+            a.shelter_id
+            for a in attempts
+            if a.outcome == AttemptOutcome.HOLD_REJECTED and a.shelter_id
         ),
     )
     decision = await routing_service.plan(
@@ -218,7 +222,7 @@ async def _route(
     _note(referral, *decision.reasons)
     choice = decision.choice
     if choice is None:
-        referral.status = "unassigned"
+        move_to(referral, ReferralStatus.UNASSIGNED)
         referral.organization_id = referral.service_id = referral.shelter_id = None
         if escalate_again or not was_unassigned:
             events.publish_changed(
@@ -250,7 +254,7 @@ async def _route(
             remind_at=remind_at,
         ),
     )
-    referral.status = "requested"
+    move_to(referral, ReferralStatus.REQUESTED)
     referral.organization_id = choice.candidate.organization_id
     referral.service_id = choice.candidate.service_id
     referral.shelter_id = shelter_id
@@ -275,7 +279,7 @@ async def _move_on(
     referral: Referral,
     *,
     attempt: RoutingAttempt | None,
-    outcome: str,
+    outcome: AttemptOutcome,
     attempt_reason: str,
     because: str,
     release_reason: str,
@@ -296,7 +300,7 @@ async def _move_on(
         events.publish_bed_hold_release_requested(
             session, referral, shelter_id=referral.shelter_id, reason=release_reason, cause=None
         )
-        referral.hold_status = "released"
+        referral.hold_status = HoldStatus.RELEASED
         _note(referral, f"bed hold at shelter {referral.shelter_id} to be released")
     await _route(
         session,
@@ -320,7 +324,7 @@ def _ask_for_bed(
     now: datetime | None = None,
 ) -> None:
     """Ask the shelter for a bed; until it answers, the bed counts as taken in routing."""
-    referral.hold_status = "requested"
+    referral.hold_status = HoldStatus.REQUESTED
     referral.hold_category = category
     referral.hold_requested_at = now or utcnow()
     events.publish_bed_hold_requested(
@@ -340,10 +344,10 @@ async def record_hold_placed(*, session: AsyncSession, placed: HoldPlaced) -> No
             "hold %s for referral %s is not current; ignored", placed.hold_id, placed.referral_id
         )
         return
-    if referral.hold_status != "requested":
+    if referral.hold_status != HoldStatus.REQUESTED:
         log.info("hold %s arrived while the hold is %s", placed.hold_id, referral.hold_status)
         return
-    referral.hold_status = "held"
+    referral.hold_status = HoldStatus.HELD
     _note(
         referral,
         f"bed hold {placed.hold_id} placed at shelter {placed.shelter_id} ({placed.category}) "
@@ -361,7 +365,7 @@ async def record_hold_confirmed(*, session: AsyncSession, confirmed: HoldConfirm
             confirmed.shelter_id,
         )
         return
-    referral.hold_status = "confirmed"
+    referral.hold_status = HoldStatus.CONFIRMED
     _note(
         referral,
         f"family arrived at shelter {confirmed.shelter_id}: bed hold {confirmed.hold_id} "
@@ -385,18 +389,18 @@ async def record_hold_rejected(
     referral = await repository.get(session, rejected.referral_id, for_update=True)
     if (
         referral is None
-        or referral.status != "requested"
+        or referral.status != ReferralStatus.REQUESTED
         or referral.shelter_id != rejected.shelter_id
-        or referral.hold_status != "requested"
+        or referral.hold_status != HoldStatus.REQUESTED
     ):
         log.info("hold rejection for referral %s is not current; ignored", rejected.referral_id)
         return
     attempt = await repository.current_attempt(session, referral)
     if attempt is not None:
-        attempt.outcome = "hold_rejected"
+        attempt.outcome = AttemptOutcome.HOLD_REJECTED
         attempt.reason = f"shelter {rejected.shelter_id} could not hold a bed: {rejected.reason}"
         attempt.decided_at = utcnow()
-    referral.hold_status = "rejected"
+    referral.hold_status = HoldStatus.REJECTED
     _note(
         referral,
         f"shelter {rejected.shelter_id} could not hold a {rejected.category} bed: "
@@ -428,11 +432,11 @@ async def record_hold_released(
     if (
         referral is None
         or referral.shelter_id != released.shelter_id
-        or referral.hold_status != "held"
+        or referral.hold_status != HoldStatus.HELD
     ):
         log.info("hold %s release for referral %s ignored", released.hold_id, released.referral_id)
         return
-    referral.hold_status = "released"
+    referral.hold_status = HoldStatus.RELEASED
     _note(
         referral,
         f"bed hold {released.hold_id} at shelter {released.shelter_id} released: {released.reason}",
@@ -440,7 +444,7 @@ async def record_hold_released(
     category = referral.hold_category or needs_service.shelter_category(
         service_type=referral.service_type, mapping=mapping
     )
-    if referral.status == "requested" and category is not None:
+    if referral.status == ReferralStatus.REQUESTED and category is not None:
         _ask_for_bed(
             session, referral, shelter_id=released.shelter_id, category=category, cause=cause
         )
@@ -589,7 +593,7 @@ async def _expire(
         session,
         referral,
         attempt=attempt,
-        outcome="expired",
+        outcome=AttemptOutcome.EXPIRED,
         attempt_reason=f"{events.DEADLINE_MISSED}: no answer by {due}",
         because=events.DEADLINE_MISSED,
         release_reason=events.RELEASE_DEADLINE_MISSED,
@@ -660,18 +664,17 @@ async def accept(
 ) -> PartnerReferralRead:
     """The partner takes the referral on; a shelter referral only once its bed is held."""
     referral = await _partners_referral(session, principal, referral_id, for_update=True)
-    if referral.status != "requested":
-        raise InvalidTransition(f"a referral in status {referral.status} cannot be accepted")
-    if referral.shelter_id is not None and referral.hold_status != "held":
+    check_move(referral, ReferralStatus.ACCEPTED)
+    if referral.shelter_id is not None and referral.hold_status != HoldStatus.HELD:
         raise HoldPending(
             f"shelter {referral.shelter_id} has not held a bed for this referral "
             f"(hold {referral.hold_status}); accept once it has"
         )
     attempt = await repository.current_attempt(session, referral)
     if attempt is not None:
-        attempt.outcome = "accepted"
+        attempt.outcome = AttemptOutcome.ACCEPTED
         attempt.decided_at = utcnow()
-    referral.status = "accepted"
+    move_to(referral, ReferralStatus.ACCEPTED)
     _note(referral, f"accepted by {await _organization_name(session, referral)}")
     events.publish_changed(session, referral, spec=REFERRAL_ACCEPTED, cause=None)
     await session.flush()
@@ -689,10 +692,8 @@ async def reject(
 ) -> PartnerReferralRead:
     """The partner declines: the bed goes back and the referral moves on to the next partner."""
     referral = await _partners_referral(session, principal, referral_id, for_update=True)
-    if referral.status != "requested":
-        raise InvalidTransition(f"a referral in status {referral.status} cannot be rejected")
+    move_to(referral, ReferralStatus.REJECTED)
     attempt = await repository.current_attempt(session, referral)
-    referral.status = "rejected"
     _note(
         referral, f"rejected by {await _organization_name(session, referral)}: {reject_in.reason}"
     )
@@ -704,7 +705,7 @@ async def reject(
         session,
         referral,
         attempt=attempt,
-        outcome="rejected",
+        outcome=AttemptOutcome.REJECTED,
         attempt_reason=reject_in.reason,
         because=events.REJECTED_BY_PARTNER,
         release_reason=events.RELEASE_REFERRAL_REJECTED,
