@@ -51,7 +51,7 @@ def _check_sql(model: Any, name: str) -> str:
 
 async def _refuses_unknown_states(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
-        with pytest.raises(IntegrityError, match="ck_referrals_status|CHECK"):
+        with pytest.raises(IntegrityError, match=r"ck_referrals_status|CHECK"):
             await connection.execute(
                 text(
                     "INSERT INTO referrals (id, household_id, service_type, priority, status, "
