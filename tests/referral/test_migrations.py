@@ -85,9 +85,7 @@ class TestMigrations:
         status = _check_sql(Referral, "ck_referrals_status")
         assert "'entered_in_error'" in status and "'on_hold'" in status
         assert "'superseded'" in _check_sql(RoutingAttempt, "ck_routing_attempts_outcome")
-        assert _check_sql(Referral, "ck_referrals_hold_status").startswith(
-            "hold_status IS NULL OR"
-        )
+        assert _check_sql(Referral, "ck_referrals_hold_status").startswith("hold_status IS NULL OR")
 
     def test_revisions_import_no_service_code(self):
         revisions = sorted((MIGRATIONS / "versions").glob("*.py"))
