@@ -21,11 +21,12 @@ from kamkor_common.service import Timer
 from kamkor_referral.capacity import handlers as capacity_handlers
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.directory.router import router as directory_router
+from kamkor_referral.housing.handlers import HousingHandlers
+from kamkor_referral.intake.handlers import IntakeHandlers
 from kamkor_referral.needs import service as needs_service
-from kamkor_referral.referrals import service as referral_service
-from kamkor_referral.referrals.handlers import ReferralHandlers
-from kamkor_referral.referrals.partner_router import router as partner_router
 from kamkor_referral.referrals.router import router as referral_router
+from kamkor_referral.responses import deadlines as deadlines_service
+from kamkor_referral.responses.router import router as partner_router
 
 CONSUMER_GROUP = "referral"
 
@@ -38,21 +39,21 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
     Loading the mapping here makes a missing or invalid mapping file stop the service at
     start rather than at its first flag.
     """
-    referrals = ReferralHandlers(
-        settings=settings, mapping=needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
-    )
+    mapping = needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
+    intake = IntakeHandlers(settings=settings, mapping=mapping)
+    housing = HousingHandlers(settings=settings, mapping=mapping)
     return [
         ConsumerSpec(
             group_id=CONSUMER_GROUP,
             topics=[RISK_FLAGS, SHELTER_CAPACITY],
             handlers={
-                FAMILY_FLAGGED.type: referrals.on_family_flagged,
+                FAMILY_FLAGGED.type: intake.on_family_flagged,
                 CAPACITY_CHANGED.type: capacity_handlers.on_capacity_changed,
-                HOLD_PLACED.type: referrals.on_hold_placed,
-                HOLD_REJECTED.type: referrals.on_hold_rejected,
-                HOLD_RELEASED.type: referrals.on_hold_released,
-                HOLD_EXPIRED.type: referrals.on_hold_released,
-                HOLD_CONFIRMED.type: referrals.on_hold_confirmed,
+                HOLD_PLACED.type: housing.on_hold_placed,
+                HOLD_REJECTED.type: housing.on_hold_rejected,
+                HOLD_RELEASED.type: housing.on_hold_released,
+                HOLD_EXPIRED.type: housing.on_hold_released,
+                HOLD_CONFIRMED.type: housing.on_hold_confirmed,
             },
         )
     ]
@@ -63,7 +64,7 @@ def timers(settings: ReferralSettings) -> list[Timer]:
     mapping = needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
 
     async def deadlines(session: AsyncSession) -> None:
-        await referral_service.handle_due_responses(
+        await deadlines_service.handle_due_responses(
             session=session, now=utcnow(), settings=settings, mapping=mapping
         )
 

@@ -21,7 +21,9 @@ from kamkor_referral.config import ReferralSettings
 from kamkor_referral.directory.service import seed_directory
 from kamkor_referral.needs import service as needs_service
 from kamkor_referral.referrals import repository
-from kamkor_referral.referrals import service as referral_service
+from kamkor_referral.housing import service as housing_service
+from kamkor_referral.intake import service as intake_service
+from kamkor_referral.responses import deadlines as deadlines_service
 from kamkor_referral.referrals.schemas import DeadlineRun
 
 # Two home-care partners in Talas, on the quiet service's own database: one for the
@@ -78,7 +80,7 @@ async def flag(
     """Flag the family as the risk service would; returns its referrals by service type."""
     event = quiet.family_flagged(household_id, *domains, region=region, district=district)
     async with quiet.database.sessionmaker() as session, session.begin():
-        await referral_service.open_from_flag(
+        await intake_service.open_from_flag(
             session=session,
             flagged=FamilyFlagged.model_validate(event.data),
             cause=event,
@@ -103,7 +105,7 @@ async def run_deadlines(
     """One run of the deadline timer, with its clock at `now`."""
     settings = settings or quiet.settings
     async with quiet.database.sessionmaker() as session, session.begin():
-        return await referral_service.handle_due_responses(
+        return await deadlines_service.handle_due_responses(
             session=session, now=now, settings=settings, mapping=mapping(settings)
         )
 
@@ -189,7 +191,7 @@ class TestHandleDueResponses:
         held_at = referral["shelter_id"]
         if hold == "held":
             async with quiet.database.sessionmaker() as session, session.begin():
-                await referral_service.record_hold_placed(
+                await housing_service.record_hold_placed(
                     session=session,
                     placed=shelter.HoldPlaced(
                         hold_id=str(uuid.uuid4()),

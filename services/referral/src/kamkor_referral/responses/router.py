@@ -12,13 +12,13 @@ from kamkor_common.pagination import PageParams, page_params
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs import service as needs_service
 from kamkor_referral.needs.schemas import NeedsMapping
-from kamkor_referral.referrals import service
 from kamkor_referral.referrals.schemas import (
     PartnerReferralList,
     PartnerReferralRead,
     ReferralReject,
-    ReferralStatus,
 )
+from kamkor_referral.referrals.states import ReferralStatus
+from kamkor_referral.responses import service
 
 router = APIRouter(prefix="/partner/v1/referrals", tags=["partner referrals"])
 

@@ -1,0 +1,31 @@
+"""Consumer of `risk.flags.v1`: flags open referrals or raise their priority."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.events.envelope import CloudEvent
+from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
+from kamkor_referral.config import ReferralSettings
+from kamkor_referral.intake import service
+from kamkor_referral.needs.schemas import NeedsMapping
+
+
+@dataclass(frozen=True)
+class IntakeHandlers:
+    """The flag handlers, bound to the app's settings and the needs mapping they name."""
+
+    settings: ReferralSettings
+    mapping: NeedsMapping
+
+    async def on_family_flagged(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.risk.family.flagged.v1`: open or raise one referral per needed service."""
+        await service.open_from_flag(
+            session=session,
+            flagged=FAMILY_FLAGGED.parse(event),
+            cause=event,
+            mapping=self.mapping,
+            settings=self.settings,
+        )
