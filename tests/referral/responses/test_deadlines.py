@@ -19,12 +19,12 @@ from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_common.reference.partners import SHELTER_OPERATOR, SeedOrganization, SeedService
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.directory.service import seed_directory
-from kamkor_referral.needs import service as needs_service
-from kamkor_referral.referrals import repository
 from kamkor_referral.housing import service as housing_service
 from kamkor_referral.intake import service as intake_service
-from kamkor_referral.responses import deadlines as deadlines_service
+from kamkor_referral.needs import service as needs_service
+from kamkor_referral.referrals import repository
 from kamkor_referral.referrals.schemas import DeadlineRun
+from kamkor_referral.responses import deadlines as deadlines_service
 
 # Two home-care partners in Talas, on the quiet service's own database: one for the
 # Bakai-Ata district, one for the whole region.
