@@ -23,6 +23,7 @@ from kamkor_referral.config import ReferralSettings
 from kamkor_referral.directory.router import router as directory_router
 from kamkor_referral.housing.handlers import HousingHandlers
 from kamkor_referral.intake.handlers import IntakeHandlers
+from kamkor_referral.lifecycle import router as lifecycle_router
 from kamkor_referral.needs import service as needs_service
 from kamkor_referral.referrals.router import router as referral_router
 from kamkor_referral.responses import deadlines as deadlines_service
@@ -30,7 +31,13 @@ from kamkor_referral.responses.router import router as partner_router
 
 CONSUMER_GROUP = "referral"
 
-ROUTERS: list[APIRouter] = [referral_router, partner_router, directory_router]
+ROUTERS: list[APIRouter] = [
+    referral_router,
+    partner_router,
+    lifecycle_router.partner_router,
+    lifecycle_router.staff_router,
+    directory_router,
+]
 
 
 def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:

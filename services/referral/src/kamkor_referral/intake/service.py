@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kamkor_common.db import utcnow
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.referral import REFERRAL_CREATED
 from kamkor_common.events.schemas.risk import FamilyFlagged
@@ -66,6 +67,7 @@ async def open_from_flag(
 async def _create(
     session: AsyncSession, *, flagged: FamilyFlagged, need: Need, cause: CloudEvent
 ) -> Referral:
+    now = utcnow()
     referral = Referral(
         household_id=flagged.household_id,
         service_type=need.service_type,
@@ -77,6 +79,9 @@ async def _create(
         children_ages=list(flagged.children_ages),
         source_flag_ids=list(need.flag_ids),
         reasons=list(need.reasons),
+        history=[journal.entry(ReferralStatus.DRAFT, at=now)],
+        created_at=now,
+        updated_at=now,
     )
     await repository.add(session, referral)
     events.publish_changed(session, referral, spec=REFERRAL_CREATED, cause=cause)

@@ -19,7 +19,6 @@ from kamkor_referral.referrals.states import (
     AttemptOutcome,
     HoldStatus,
     ReferralStatus,
-    move_to,
 )
 from kamkor_referral.routing import service as routing_service
 from kamkor_referral.routing.schemas import RoutingRequest
@@ -75,7 +74,7 @@ async def route(
     journal.note(referral, *decision.reasons)
     choice = decision.choice
     if choice is None:
-        move_to(referral, ReferralStatus.UNASSIGNED)
+        journal.move(referral, ReferralStatus.UNASSIGNED, reason=escalation, at=now)
         referral.organization_id = referral.service_id = referral.shelter_id = None
         if escalate_again or not was_unassigned:
             events.publish_changed(
@@ -107,7 +106,7 @@ async def route(
             remind_at=remind_at,
         ),
     )
-    move_to(referral, ReferralStatus.REQUESTED)
+    journal.move(referral, ReferralStatus.REQUESTED, reason=because, at=now)
     referral.organization_id = choice.candidate.organization_id
     referral.service_id = choice.candidate.service_id
     referral.shelter_id = shelter_id

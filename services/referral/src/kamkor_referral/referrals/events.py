@@ -13,6 +13,7 @@ from kamkor_common.events.schemas.referral import (
     BedHoldReleaseRequested,
     BedHoldRequested,
     ReferralChanged,
+    ReferralCompleted,
 )
 from kamkor_common.events.spec import EventSpec
 from kamkor_common.messaging.outbox import stage
@@ -29,6 +30,12 @@ DEADLINE_MISSED = "deadline_missed"
 RELEASE_REFERRAL_REJECTED = "referral_rejected"
 RELEASE_REFERRAL_CANCELLED = "referral_cancelled"
 RELEASE_DEADLINE_MISSED = "deadline_missed"
+RELEASE_REFERRAL_COMPLETED = "referral_completed"
+RELEASE_REFERRAL_FAILED = "referral_failed"
+RELEASE_ENTERED_IN_ERROR = "entered_in_error"
+# Why staff ended a referral, as the cancelled and entered-in-error events say it.
+CANCELLED_BY_STAFF = "cancelled_by_staff"
+ENTERED_IN_ERROR = "entered_in_error"
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -60,6 +67,24 @@ def publish_changed(
         reason=reason,
     )
     stage(session, spec, data, cause=cause)
+
+
+def publish_completed(
+    session: AsyncSession, referral: Referral, *, spec: EventSpec[ReferralCompleted], outcome: str
+) -> None:
+    """Stage a ReferralCompleted: the referral's state and the outcome code."""
+    data = ReferralCompleted(
+        referral_id=referral.id,
+        household_id=referral.household_id,
+        service_type=referral.service_type,
+        priority=referral.priority,
+        status=referral.status,
+        organization_id=referral.organization_id,
+        service_id=referral.service_id,
+        attempt=referral.attempts_count,
+        outcome=outcome,
+    )
+    stage(session, spec, data)
 
 
 def publish_bed_hold_requested(

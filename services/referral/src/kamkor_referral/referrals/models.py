@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel
@@ -80,6 +81,11 @@ class Referral(SQLModel, table=True):
     )
     # Why the referral exists and every routing decision since, in plain words.
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Every status it has been in, with when and by whom (`{status, at, role, reason,
+    # outcome}`): kept on the row, so that recording a change costs no query of its own.
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     attempts_count: int = 0
 
 

@@ -34,6 +34,17 @@ class AttemptRead(BaseModel):
     decided_at: datetime | None
 
 
+class StatusStep(BaseModel):
+    """One step of a referral's path: the status it entered, when, and who moved it."""
+
+    status: ReferralStatus
+    at: datetime
+    role: str | None = Field(default=None, description="Who moved it; null: Kamkor's routing.")
+    organization_id: str | None = None
+    reason: str | None = None
+    outcome: str | None = None
+
+
 class ReferralRead(BaseModel):
     """A referral as staff see it: where it stands, who has it, and why."""
 
@@ -52,6 +63,7 @@ class ReferralRead(BaseModel):
     hold_status: HoldStatus | None
     attempts: list[AttemptRead]
     reasons: list[str]
+    history: list[StatusStep] = []
     created_at: datetime
     updated_at: datetime
 

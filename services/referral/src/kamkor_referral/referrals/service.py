@@ -17,6 +17,7 @@ from kamkor_referral.referrals.schemas import (
     PartnerRef,
     ReferralList,
     ReferralRead,
+    StatusStep,
 )
 
 
@@ -107,6 +108,7 @@ async def read(session: AsyncSession, referrals: Sequence[Referral]) -> list[Ref
                 for a in attempts.get(referral.id, [])
             ],
             reasons=referral.reasons,
+            history=[StatusStep.model_validate(step) for step in referral.history],
             created_at=referral.created_at,
             updated_at=referral.updated_at,
         )

@@ -26,7 +26,6 @@ from kamkor_referral.referrals.states import (
     HoldStatus,
     ReferralStatus,
     check_move,
-    move_to,
 )
 
 
@@ -52,7 +51,7 @@ async def partner_list(
     )
     current = await repository.current_attempts(session, [r.id for r in referrals])
     return PartnerReferralList(
-        items=[_partner_read(r, current.get(r.id)) for r in referrals],
+        items=[partner_read(r, current.get(r.id)) for r in referrals],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -66,16 +65,16 @@ async def partner_get(
     referral_id: str,
 ) -> PartnerReferralRead:
     """One referral addressed to the partner's organisation."""
-    referral = await _partners_referral(session, principal, referral_id)
+    referral = await partners_referral(session, principal, referral_id)
     attempt = await repository.current_attempt(session, referral)
-    return _partner_read(referral, attempt)
+    return partner_read(referral, attempt)
 
 
 async def accept(
     *, session: AsyncSession, principal: Principal, referral_id: str
 ) -> PartnerReferralRead:
     """The partner takes the referral on; a shelter referral only once its bed is held."""
-    referral = await _partners_referral(session, principal, referral_id, for_update=True)
+    referral = await partners_referral(session, principal, referral_id, for_update=True)
     check_move(referral, ReferralStatus.ACCEPTED)
     if referral.shelter_id is not None and referral.hold_status != HoldStatus.HELD:
         raise HoldPending(
@@ -86,12 +85,12 @@ async def accept(
     if attempt is not None:
         attempt.outcome = AttemptOutcome.ACCEPTED
         attempt.decided_at = utcnow()
-    move_to(referral, ReferralStatus.ACCEPTED)
+    journal.move(referral, ReferralStatus.ACCEPTED, by=principal)
     partner = await referral_service.organization_name(session, referral)
     journal.note(referral, f"accepted by {partner}")
     events.publish_changed(session, referral, spec=REFERRAL_ACCEPTED, cause=None)
     await session.flush()
-    return _partner_read(referral, attempt)
+    return partner_read(referral, attempt)
 
 
 async def reject(
@@ -104,15 +103,15 @@ async def reject(
     mapping: NeedsMapping,
 ) -> PartnerReferralRead:
     """The partner declines: the bed goes back and the referral moves on to the next partner."""
-    referral = await _partners_referral(session, principal, referral_id, for_update=True)
-    move_to(referral, ReferralStatus.REJECTED)
+    referral = await partners_referral(session, principal, referral_id, for_update=True)
+    journal.move(referral, ReferralStatus.REJECTED, by=principal, reason=reject_in.reason)
     attempt = await repository.current_attempt(session, referral)
     partner = await referral_service.organization_name(session, referral)
     journal.note(referral, f"rejected by {partner}: {reject_in.reason}")
     events.publish_changed(
         session, referral, spec=REFERRAL_REJECTED, cause=None, reason=events.REJECTED_BY_PARTNER
     )
-    answered = _partner_read(referral, attempt)
+    answered = partner_read(referral, attempt)
     await placement_service.move_on(
         session,
         referral,
@@ -134,7 +133,7 @@ def _organization_of(principal: Principal) -> str:
     return principal.organization_id
 
 
-async def _partners_referral(
+async def partners_referral(
     session: AsyncSession, principal: Principal, referral_id: str, *, for_update: bool = False
 ) -> Referral:
     """The referral, if it is addressed to the partner now; otherwise it does not exist."""
@@ -145,7 +144,7 @@ async def _partners_referral(
     return referral
 
 
-def _partner_read(referral: Referral, attempt: RoutingAttempt | None) -> PartnerReferralRead:
+def partner_read(referral: Referral, attempt: RoutingAttempt | None) -> PartnerReferralRead:
     return PartnerReferralRead(
         id=referral.id,
         service_type=referral.service_type,
@@ -159,3 +158,8 @@ def _partner_read(referral: Referral, attempt: RoutingAttempt | None) -> Partner
         created_at=referral.created_at,
         response_due_at=attempt.response_due_at if attempt is not None else None,
     )
+
+
+async def partner_view(session: AsyncSession, referral: Referral) -> PartnerReferralRead:
+    """The partner's view of a referral, with its current attempt's deadline."""
+    return partner_read(referral, await repository.current_attempt(session, referral))

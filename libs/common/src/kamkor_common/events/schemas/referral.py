@@ -29,6 +29,12 @@ class ReferralChanged(BaseModel):
     reason: str | None = None
 
 
+class ReferralCompleted(ReferralChanged):
+    """A completed referral and what came of it (an outcome code, DESIGN §6)."""
+
+    outcome: str
+
+
 class BedHoldRequested(BaseModel):
     referral_id: str
     household_id: str
@@ -87,4 +93,35 @@ BED_HOLD_RELEASE_REQUESTED: EventSpec[BedHoldReleaseRequested] = _spec(
     "kamkor.referral.bed_hold.release_requested.v1",
     BedHoldReleaseRequested,
     "The referral asks the shelter to let go of the bed it holds or was asked to hold.",
+)
+REFERRAL_STARTED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.started.v1",
+    ReferralChanged,
+    "The partner started working with the family.",
+)
+REFERRAL_PUT_ON_HOLD: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.put_on_hold.v1", ReferralChanged, "The partner paused the work."
+)
+REFERRAL_RESUMED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.resumed.v1", ReferralChanged, "The partner resumed the work."
+)
+REFERRAL_COMPLETED: EventSpec[ReferralCompleted] = _spec(
+    "kamkor.referral.referral.completed.v1",
+    ReferralCompleted,
+    "The partner completed the referral with an outcome code.",
+)
+REFERRAL_FAILED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.failed.v1",
+    ReferralChanged,
+    "The partner could not carry the referral through.",
+)
+REFERRAL_CANCELLED: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.cancelled.v1",
+    ReferralChanged,
+    "Staff cancelled the referral.",
+)
+REFERRAL_ENTERED_IN_ERROR: EventSpec[ReferralChanged] = _spec(
+    "kamkor.referral.referral.entered_in_error.v1",
+    ReferralChanged,
+    "A supervisor marked the referral as made in error.",
 )
