@@ -49,7 +49,10 @@ class TestPartnerReading:
             "shelter_id",
             "created_at",
             "response_due_at",
+            "attempt_outcome",
+            "changed_at",
         }
+        assert body["attempt_outcome"] == "pending" and body["status"] == "requested"
         assert body["priority"] == "urgent" and body["district"] == "KG-T-01"
         routed_at = datetime.fromisoformat(staff_view["attempts"][0]["created_at"])
         assert datetime.fromisoformat(body["response_due_at"]) == routed_at + timedelta(hours=24)
@@ -151,10 +154,17 @@ class TestPartnerAnswers:
             (2, "pending"),
         ]
         assert moved["attempts"][0]["reason"] == "no staff this month"
-        gone = await talas.client.get(
+        # The partner that declined keeps seeing it, as declined.
+        declined = await talas.client.get(
             f"/partner/v1/referrals/{referral['id']}", headers=partner(talas, DISTRICT_ORG)
         )
-        assert gone.status_code == 404
+        assert declined.status_code == 200
+        assert declined.json()["status"] == "rejected"
+        assert declined.json()["attempt_outcome"] == "rejected"
+        again = await talas.client.post(
+            url, json={"reason": "twice"}, headers=partner(talas, DISTRICT_ORG)
+        )
+        assert again.status_code == 404
 
         second = await talas.client.post(
             url, json={"reason": "outside our capacity"}, headers=partner(talas, REGION_ORG)
@@ -264,3 +274,79 @@ class TestPartnerAnswers:
         accepted = await referral.client.post(url, headers=partner(referral, SHELTER_OPERATOR))
         assert accepted.status_code == 200, accepted.text
         assert accepted.json()["status"] == "accepted"
+
+
+class TestPartnerList:
+    async def test_a_declined_referral_stays_listed_as_rejected(self, talas: Any) -> None:
+        referral = await home_care_referral(talas)
+        await talas.client.post(
+            f"/partner/v1/referrals/{referral['id']}/reject",
+            json={"reason": "no staff"},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        rejected = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"status": "rejected", "limit": 500},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        [item] = [r for r in rejected.json()["items"] if r["id"] == referral["id"]]
+        assert item["attempt_outcome"] == "rejected"
+        requested = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"status": "requested", "limit": 500},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        assert referral["id"] not in {r["id"] for r in requested.json()["items"]}
+        # The partner it moved to sees it as requested.
+        theirs = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"status": "requested", "limit": 500},
+            headers=partner(talas, REGION_ORG),
+        )
+        assert referral["id"] in {r["id"] for r in theirs.json()["items"]}
+
+    async def test_changed_since_returns_only_later_changes_oldest_first(self, talas: Any) -> None:
+        first = await home_care_referral(talas)
+        listed = await talas.client.get(
+            f"/partner/v1/referrals/{first['id']}", headers=partner(talas, DISTRICT_ORG)
+        )
+        since = listed.json()["changed_at"]
+        second = await home_care_referral(talas)
+        await talas.client.post(
+            f"/partner/v1/referrals/{first['id']}/accept", headers=partner(talas, DISTRICT_ORG)
+        )
+        response = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"changed_since": since, "limit": 500},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        ids = [r["id"] for r in items]
+        assert first["id"] in ids and second["id"] in ids
+        assert ids.index(second["id"]) < ids.index(first["id"])
+        changed = [datetime.fromisoformat(r["changed_at"]) for r in items]
+        assert changed == sorted(changed)
+        assert all(c > datetime.fromisoformat(since) for c in changed)
+
+        naive = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"changed_since": "2026-01-01T00:00:00"},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        assert naive.status_code == 422
+
+    async def test_pages_do_not_overlap(self, talas: Any) -> None:
+        for _ in range(3):
+            await home_care_referral(talas)
+        headers = partner(talas, DISTRICT_ORG)
+        one = await talas.client.get(
+            "/partner/v1/referrals", params={"limit": 2, "offset": 0}, headers=headers
+        )
+        two = await talas.client.get(
+            "/partner/v1/referrals", params={"limit": 2, "offset": 2}, headers=headers
+        )
+        assert one.json()["total"] == two.json()["total"] >= 3
+        first_ids = {r["id"] for r in one.json()["items"]}
+        assert len(first_ids) == 2
+        assert not first_ids & {r["id"] for r in two.json()["items"]}

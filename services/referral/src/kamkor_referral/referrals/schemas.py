@@ -72,7 +72,11 @@ ReferralList = Page[ReferralRead]
 
 
 class PartnerReferralRead(BaseModel):
-    """What a partner sees of a referral addressed to it: the need, never a name."""
+    """What a partner sees of a referral addressed to it: the need, never a name.
+
+    `status` is the referral's while it is addressed to the partner; once it has moved
+    on, `rejected` if the partner declined it, else `cancelled`.
+    """
 
     id: str
     service_type: str
@@ -85,6 +89,11 @@ class PartnerReferralRead(BaseModel):
     shelter_id: str | None
     created_at: datetime
     response_due_at: datetime | None
+    attempt_outcome: AttemptOutcome = Field(
+        description="Your answer to it so far: `pending`, `accepted`, `rejected`, or why it "
+        "was withdrawn from you (`expired`, `hold_rejected`, `superseded`)."
+    )
+    changed_at: datetime = Field(description="When what you see of it last changed.")
 
 
 PartnerReferralList = Page[PartnerReferralRead]

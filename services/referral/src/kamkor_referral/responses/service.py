@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.auth import Principal
@@ -39,19 +41,20 @@ async def partner_list(
     session: AsyncSession,
     principal: Principal,
     status: str | None,
+    changed_since: datetime | None,
     page: PageParams,
 ) -> PartnerReferralList:
-    """The referrals addressed to the partner's organisation now, newest first."""
-    referrals, total = await repository.list_referrals(
+    """Every referral the partner's organisation was asked to take, as it sees it now."""
+    rows, total = await repository.partner_attempts(
         session,
         organization_id=_organization_of(principal),
         status=status,
+        changed_since=changed_since,
         limit=page.limit,
         offset=page.offset,
     )
-    current = await repository.current_attempts(session, [r.id for r in referrals])
     return PartnerReferralList(
-        items=[partner_read(r, current.get(r.id)) for r in referrals],
+        items=[partner_read(*row) for row in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -64,10 +67,17 @@ async def partner_get(
     principal: Principal,
     referral_id: str,
 ) -> PartnerReferralRead:
-    """One referral addressed to the partner's organisation."""
-    referral = await partners_referral(session, principal, referral_id)
-    attempt = await repository.current_attempt(session, referral)
-    return partner_read(referral, attempt)
+    """One referral the partner's organisation was asked to take."""
+    rows, _ = await repository.partner_attempts(
+        session,
+        organization_id=_organization_of(principal),
+        referral_id=referral_id,
+        limit=1,
+        offset=0,
+    )
+    if not rows:
+        raise ReferralNotFound(f"no referral {referral_id} for this organisation")
+    return partner_read(*rows[0])
 
 
 async def accept(
@@ -90,7 +100,9 @@ async def accept(
     journal.note(referral, f"accepted by {partner}")
     events.publish_changed(session, referral, spec=REFERRAL_ACCEPTED, cause=None)
     await session.flush()
-    return partner_read(referral, attempt)
+    if attempt is None:
+        raise ReferralNotFound(f"no referral {referral.id} for this organisation")
+    return partner_read(referral, attempt, referral.status, referral.updated_at)
 
 
 async def reject(
@@ -111,7 +123,10 @@ async def reject(
     events.publish_changed(
         session, referral, spec=REFERRAL_REJECTED, cause=None, reason=events.REJECTED_BY_PARTNER
     )
-    answered = partner_read(referral, attempt)
+    if attempt is None:
+        raise ReferralNotFound(f"no referral {referral.id} for this organisation")
+    # What the partner sees from now on: the referral it declined.
+    answered = partner_read(referral, attempt, referral.status, referral.updated_at)
     await placement_service.move_on(
         session,
         referral,
@@ -144,22 +159,30 @@ async def partners_referral(
     return referral
 
 
-def partner_read(referral: Referral, attempt: RoutingAttempt | None) -> PartnerReferralRead:
+def partner_read(
+    referral: Referral, attempt: RoutingAttempt, status: str, changed_at: datetime
+) -> PartnerReferralRead:
+    """The partner's summary: the need and the household's make-up, never a name."""
     return PartnerReferralRead(
         id=referral.id,
         service_type=referral.service_type,
         priority=referral.priority,
-        status=referral.status,
+        status=ReferralStatus(status),
         region=referral.region,
         district=referral.district,
         language=referral.language,
         children_ages=referral.children_ages,
         shelter_id=referral.shelter_id,
         created_at=referral.created_at,
-        response_due_at=attempt.response_due_at if attempt is not None else None,
+        response_due_at=attempt.response_due_at,
+        attempt_outcome=AttemptOutcome(attempt.outcome),
+        changed_at=changed_at,
     )
 
 
 async def partner_view(session: AsyncSession, referral: Referral) -> PartnerReferralRead:
-    """The partner's view of a referral, with its current attempt's deadline."""
-    return partner_read(referral, await repository.current_attempt(session, referral))
+    """The partner's view of a referral it has just changed."""
+    attempt = await repository.current_attempt(session, referral)
+    if attempt is None:
+        raise ReferralNotFound(f"no referral {referral.id} for this organisation")
+    return partner_read(referral, attempt, referral.status, referral.updated_at)
