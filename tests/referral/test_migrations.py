@@ -27,6 +27,8 @@ TABLES = {
     "idempotency_keys",
     "outbox_messages",
     "inbox_messages",
+    "consents",
+    "contact_reads",
 }
 
 

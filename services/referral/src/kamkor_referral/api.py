@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.db import utcnow
+from kamkor_common.events.schemas.registry import CONSENT_RECORDED, CONSENT_WITHDRAWN
 from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
 from kamkor_common.events.schemas.shelter import (
     CAPACITY_CHANGED,
@@ -15,11 +16,13 @@ from kamkor_common.events.schemas.shelter import (
     HOLD_REJECTED,
     HOLD_RELEASED,
 )
-from kamkor_common.events.topics import RISK_FLAGS, SHELTER_CAPACITY
+from kamkor_common.events.topics import REGISTRY_HOUSEHOLDS, RISK_FLAGS, SHELTER_CAPACITY
 from kamkor_common.messaging.consumer import ConsumerSpec
 from kamkor_common.service import Timer
 from kamkor_referral.capacity import handlers as capacity_handlers
 from kamkor_referral.config import ReferralSettings
+from kamkor_referral.consents import handlers as consent_handlers
+from kamkor_referral.contacts.router import router as contacts_router
 from kamkor_referral.directory.router import router as directory_router
 from kamkor_referral.housing.handlers import HousingHandlers
 from kamkor_referral.intake.handlers import IntakeHandlers
@@ -36,6 +39,7 @@ ROUTERS: list[APIRouter] = [
     partner_router,
     lifecycle_router.partner_router,
     lifecycle_router.staff_router,
+    contacts_router,
     directory_router,
 ]
 
@@ -52,7 +56,7 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
     return [
         ConsumerSpec(
             group_id=CONSUMER_GROUP,
-            topics=[RISK_FLAGS, SHELTER_CAPACITY],
+            topics=[RISK_FLAGS, SHELTER_CAPACITY, REGISTRY_HOUSEHOLDS],
             handlers={
                 FAMILY_FLAGGED.type: intake.on_family_flagged,
                 CAPACITY_CHANGED.type: capacity_handlers.on_capacity_changed,
@@ -61,6 +65,8 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
                 HOLD_RELEASED.type: housing.on_hold_released,
                 HOLD_EXPIRED.type: housing.on_hold_released,
                 HOLD_CONFIRMED.type: housing.on_hold_confirmed,
+                CONSENT_RECORDED.type: consent_handlers.on_consent_recorded,
+                CONSENT_WITHDRAWN.type: consent_handlers.on_consent_withdrawn,
             },
         )
     ]

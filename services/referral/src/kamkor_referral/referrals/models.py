@@ -94,6 +94,8 @@ class RoutingAttempt(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(sql_in("outcome", AttemptOutcome), name="ck_routing_attempts_outcome"),
         Index("uq_routing_attempts_number", "referral_id", "number", unique=True),
+        # A partner's list: every attempt addressed to its organisation.
+        Index("ix_routing_attempts_organization", "organization_id", "referral_id", "number"),
         # The deadline worker looks only at attempts still waiting for an answer.
         Index(
             "ix_routing_attempts_pending_remind",
