@@ -32,6 +32,7 @@ from kamkor_referral.capacity import service as capacity_service
 from kamkor_referral.capacity.models import ShelterAvailability
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.main import create_app
+from tests.referral.quiet import quiet  # noqa: F401  (a fixture for the deadline tests)
 from tests.referral.talas import talas  # noqa: F401  (a fixture for the partner API tests)
 
 

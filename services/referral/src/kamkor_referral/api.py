@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.db import utcnow
 from kamkor_common.events.schemas.registry import CONSENT_RECORDED, CONSENT_WITHDRAWN
-from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
+from kamkor_common.events.schemas.risk import FAMILY_FLAGGED, FLAG_RESOLVED, FLAG_UPDATED
 from kamkor_common.events.schemas.shelter import (
     CAPACITY_CHANGED,
     HOLD_CONFIRMED,
@@ -31,6 +31,7 @@ from kamkor_referral.needs import service as needs_service
 from kamkor_referral.referrals.router import router as referral_router
 from kamkor_referral.responses import deadlines as deadlines_service
 from kamkor_referral.responses.router import router as partner_router
+from kamkor_referral.supervision.router import router as supervision_router
 
 CONSUMER_GROUP = "referral"
 
@@ -40,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     lifecycle_router.partner_router,
     lifecycle_router.staff_router,
     contacts_router,
+    supervision_router,
     directory_router,
 ]
 
@@ -59,6 +61,8 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
             topics=[RISK_FLAGS, SHELTER_CAPACITY, REGISTRY_HOUSEHOLDS],
             handlers={
                 FAMILY_FLAGGED.type: intake.on_family_flagged,
+                FLAG_UPDATED.type: intake.on_flag_updated,
+                FLAG_RESOLVED.type: intake.on_flag_resolved,
                 CAPACITY_CHANGED.type: capacity_handlers.on_capacity_changed,
                 HOLD_PLACED.type: housing.on_hold_placed,
                 HOLD_REJECTED.type: housing.on_hold_rejected,

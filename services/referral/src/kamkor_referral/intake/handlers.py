@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.events.envelope import CloudEvent
-from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
+from kamkor_common.events.schemas.risk import FAMILY_FLAGGED, FLAG_RESOLVED, FLAG_UPDATED
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.intake import service
 from kamkor_referral.needs.schemas import NeedsMapping
@@ -29,3 +29,16 @@ class IntakeHandlers:
             mapping=self.mapping,
             settings=self.settings,
         )
+
+    async def on_flag_updated(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.risk.flag.updated.v1`: raise the priority of the flag's open referrals."""
+        await service.record_flag_updated(
+            session=session,
+            flag=FLAG_UPDATED.parse(event),
+            mapping=self.mapping,
+            settings=self.settings,
+        )
+
+    async def on_flag_resolved(self, *, session: AsyncSession, event: CloudEvent) -> None:
+        """`kamkor.risk.flag.resolved.v1`: note it on the flag's open referrals."""
+        await service.record_flag_resolved(session=session, flag=FLAG_RESOLVED.parse(event))

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.db import utcnow
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.referral import REFERRAL_CREATED
-from kamkor_common.events.schemas.risk import FamilyFlagged
+from kamkor_common.events.schemas.risk import FamilyFlagged, FlagChanged
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs import service as needs_service
 from kamkor_referral.needs.schemas import PRIORITY_RANK, Need, NeedsMapping
@@ -118,3 +118,56 @@ async def shorten_deadline(
         made_at=attempt.created_at, priority=referral.priority, settings=settings
     )
     journal.note(referral, f"response now due at {journal.when(attempt.response_due_at)}")
+
+
+async def _flag_referrals(session: AsyncSession, flag: FlagChanged) -> list[Referral]:
+    """The household's active referrals that the flag opened or raised."""
+    return [
+        referral
+        for referral in await repository.active_of_household(session, flag.household_id)
+        if flag.flag_id in referral.source_flag_ids
+    ]
+
+
+async def record_flag_updated(
+    *,
+    session: AsyncSession,
+    flag: FlagChanged,
+    mapping: NeedsMapping,
+    settings: ReferralSettings,
+) -> list[Referral]:
+    """A flag's severity rose: its open referrals take the priority it now maps to."""
+    priority = mapping.severity_priority.get(flag.severity)
+    if priority is None:
+        return []
+    raised: list[Referral] = []
+    for referral in await _flag_referrals(session, flag):
+        if PRIORITY_RANK[priority] <= PRIORITY_RANK[referral.priority]:
+            continue
+        need = Need(
+            service_type=referral.service_type,
+            priority=priority,
+            flag_ids=[flag.flag_id],
+            reasons=[
+                f"flag {flag.flag_id} ({flag.domain}) now {flag.severity}, "
+                f"screening {flag.screening_id}"
+            ],
+        )
+        raise_priority(referral, need)
+        if referral.status == ReferralStatus.REQUESTED:
+            await shorten_deadline(session, referral, settings=settings)
+        raised.append(referral)
+    await session.flush()
+    return raised
+
+
+async def record_flag_resolved(*, session: AsyncSession, flag: FlagChanged) -> list[Referral]:
+    """A flag closed: its open referrals say so; the partner's work goes on."""
+    noted = await _flag_referrals(session, flag)
+    for referral in noted:
+        journal.note(
+            referral,
+            f"flag {flag.flag_id} ({flag.domain}) resolved by screening {flag.screening_id}",
+        )
+    await session.flush()
+    return noted

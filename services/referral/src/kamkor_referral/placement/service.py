@@ -6,7 +6,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
+from kamkor_common.errors import Conflict
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.referral import REFERRAL_ESCALATED, REFERRAL_ROUTED
 from kamkor_referral.config import ReferralSettings
@@ -24,6 +26,11 @@ from kamkor_referral.routing import service as routing_service
 from kamkor_referral.routing.schemas import RoutingRequest
 
 
+class ServiceNotEligible(Conflict):
+    code = "service_not_eligible"
+    title = "The chosen service cannot take this referral"
+
+
 async def route(
     session: AsyncSession,
     referral: Referral,
@@ -35,12 +42,19 @@ async def route(
     escalate_again: bool = True,
     escalation: str = events.NO_ELIGIBLE_PARTNER,
     now: datetime | None = None,
+    only_service_id: str | None = None,
+    by: Principal | None = None,
+    note: str | None = None,
 ) -> None:
     """Address the referral to the best eligible partner as a new attempt, or escalate.
 
     `because` is the code the routed event carries, `escalation` the code of the escalated
     one. A referral that was unassigned already is escalated again only when
     `escalate_again` says so. The new attempt's deadline runs from `now`.
+
+    With `only_service_id` (a supervisor's choice, `by`, with the `note` why) only that
+    service is considered, tried before or not; if it cannot take the referral, nothing
+    changes and ServiceNotEligible says why.
     """
     now = now or utcnow()
     was_unassigned = referral.status == ReferralStatus.UNASSIGNED
@@ -60,19 +74,26 @@ async def route(
         shelter_category=category,
         # A shelter that refused the bed is out; its organisation may still have another.
         tried_service_ids=frozenset(
-            a.service_id for a in attempts if a.outcome != AttemptOutcome.HOLD_REJECTED
+            a.service_id
+            for a in attempts
+            if a.outcome != AttemptOutcome.HOLD_REJECTED and a.service_id != only_service_id
         ),
         excluded_shelter_ids=frozenset(
             a.shelter_id
             for a in attempts
             if a.outcome == AttemptOutcome.HOLD_REJECTED and a.shelter_id
         ),
+        only_service_id=only_service_id,
     )
     decision = await routing_service.plan(
         session=session, request=request, hold_answer_ttl=settings.hold_answer_ttl, now=now
     )
-    journal.note(referral, *decision.reasons)
     choice = decision.choice
+    if choice is None and only_service_id is not None:
+        raise ServiceNotEligible(
+            decision.summary, service_id=only_service_id, reasons=list(decision.reasons)
+        )
+    journal.note(referral, *decision.reasons)
     if choice is None:
         journal.move(referral, ReferralStatus.UNASSIGNED, reason=escalation, at=now)
         referral.organization_id = referral.service_id = referral.shelter_id = None
@@ -106,7 +127,7 @@ async def route(
             remind_at=remind_at,
         ),
     )
-    journal.move(referral, ReferralStatus.REQUESTED, reason=because, at=now)
+    journal.move(referral, ReferralStatus.REQUESTED, by=by, reason=note or because, at=now)
     referral.organization_id = choice.candidate.organization_id
     referral.service_id = choice.candidate.service_id
     referral.shelter_id = shelter_id

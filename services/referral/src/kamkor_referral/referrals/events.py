@@ -26,6 +26,7 @@ FLAGGED_AGAIN = "flagged_again"
 REJECTED_BY_PARTNER = "rejected_by_partner"
 NO_ELIGIBLE_PARTNER = "no_eligible_partner"
 DEADLINE_MISSED = "deadline_missed"
+ASSIGNED_BY_SUPERVISOR = "assigned_by_supervisor"
 # Why the referral service asks a shelter to let a bed go.
 RELEASE_REFERRAL_REJECTED = "referral_rejected"
 RELEASE_REFERRAL_CANCELLED = "referral_cancelled"

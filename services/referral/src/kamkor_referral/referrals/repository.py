@@ -229,6 +229,70 @@ async def partner_attempts(
     return [(r, a, str(s), c) for r, a, s, c in rows], int(total or 0)
 
 
+def _in_scope(query: Any, scope: PlaceScope) -> Any:
+    if not scope.everywhere:
+        query = query.where(col(Referral.region) == scope.region)
+        if scope.districts:
+            query = query.where(col(Referral.district).in_(scope.districts))
+    return query
+
+
+# Most urgent first, then the longest waiting.
+_URGENCY = case(
+    (col(Referral.priority) == "stat", 0), (col(Referral.priority) == "urgent", 1), else_=2
+)
+
+
+async def escalations(
+    session: AsyncSession,
+    *,
+    scope: PlaceScope,
+    now: datetime,
+    unassigned_only: bool = False,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Referral, RoutingAttempt | None]], int]:
+    """Referrals that need a supervisor: nobody could take them, or the partner's answer is
+    overdue; with each its current attempt. Most urgent first, then the longest waiting."""
+    overdue = and_(
+        col(Referral.status) == ReferralStatus.REQUESTED,
+        col(RoutingAttempt.outcome) == AttemptOutcome.PENDING,
+        col(RoutingAttempt.response_due_at) <= now,
+    )
+    unassigned = col(Referral.status) == ReferralStatus.UNASSIGNED
+    query = _in_scope(
+        select(Referral, RoutingAttempt)
+        .outerjoin(
+            RoutingAttempt,
+            (col(RoutingAttempt.referral_id) == col(Referral.id))
+            & (col(RoutingAttempt.number) == col(Referral.attempts_count)),
+        )
+        .where(unassigned if unassigned_only else or_(unassigned, overdue)),
+        scope,
+    )
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.order_by(_URGENCY, col(Referral.updated_at), col(Referral.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(referral, attempt) for referral, attempt in rows], int(total or 0)
+
+
+async def active_of_household(session: AsyncSession, household_id: str) -> list[Referral]:
+    """The household's active referrals, locked, oldest first."""
+    rows = await session.scalars(
+        select(Referral)
+        .where(
+            col(Referral.household_id) == household_id,
+            col(Referral.status).in_(ACTIVE),
+        )
+        .order_by(col(Referral.created_at), col(Referral.id))
+        .with_for_update()
+    )
+    return list(rows.all())
+
+
 async def add(session: AsyncSession, row: Referral | RoutingAttempt) -> None:
     """Insert a referral or an attempt now, so that later queries see it."""
     session.add(row)
