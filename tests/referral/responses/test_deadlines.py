@@ -140,8 +140,20 @@ class TestHandleDueResponses:
         due = f"{due_at(referral):%Y-%m-%d %H:%M} UTC"
         reminders = [r for r in reminded["reasons"] if r.startswith("reminder:")]
         assert reminders == [f"reminder: response due at {due} (Bakai-Ata home care)"]
-        # Recorded, not published: no event type of its own.
-        assert await outbox_types(quiet, referral["id"]) == staged
+        # Published once, for the partner's webhooks.
+        assert await outbox_types(quiet, referral["id"]) == [
+            *staged,
+            referral_events.REFERRAL_REMINDER_DUE.type,
+        ]
+        [reminder] = await quiet.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == referral["id"]
+                and e.type == referral_events.REFERRAL_REMINDER_DUE.type
+            ),
+        )
+        assert datetime.fromisoformat(reminder.data["response_due_at"]) == due_at(referral)
+        assert reminder.data["organization_id"] == DISTRICT_ORG
 
         again = await run_deadlines(quiet, due_at(referral) - MINUTE)
         assert referral["id"] not in again.reminded + again.expired
@@ -214,6 +226,18 @@ class TestOpenFromFlag:
         assert len(raised["attempts"]) == 1
         assert due_at(raised) == made_at(routine) + timedelta(hours=2)
         assert f"response now due at {due_at(raised):%Y-%m-%d %H:%M} UTC" in raised["reasons"]
+        assert (await outbox_types(quiet, routine["id"]))[-1] == (
+            referral_events.REFERRAL_DEADLINE_MOVED.type
+        )
+        [moved] = await quiet.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == routine["id"]
+                and e.type == referral_events.REFERRAL_DEADLINE_MOVED.type
+            ),
+        )
+        assert moved.data["priority"] == "stat" and moved.data["reason"] == "priority_raised"
+        assert datetime.fromisoformat(moved.data["response_due_at"]) == due_at(raised)
 
         run = await run_deadlines(quiet, due_at(raised) + MINUTE)
         assert routine["id"] in run.expired

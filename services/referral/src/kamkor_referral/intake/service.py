@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.db import utcnow
 from kamkor_common.events.envelope import CloudEvent
-from kamkor_common.events.schemas.referral import REFERRAL_CREATED
+from kamkor_common.events.schemas.referral import REFERRAL_CREATED, REFERRAL_DEADLINE_MOVED
 from kamkor_common.events.schemas.risk import FamilyFlagged, FlagChanged
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs import service as needs_service
@@ -118,6 +118,13 @@ async def shorten_deadline(
         made_at=attempt.created_at, priority=referral.priority, settings=settings
     )
     journal.note(referral, f"response now due at {journal.when(attempt.response_due_at)}")
+    events.publish_deadline(
+        session,
+        referral,
+        spec=REFERRAL_DEADLINE_MOVED,
+        response_due_at=attempt.response_due_at,
+        reason=events.PRIORITY_RAISED,
+    )
 
 
 async def _flag_referrals(session: AsyncSession, flag: FlagChanged) -> list[Referral]:

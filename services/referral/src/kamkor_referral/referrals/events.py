@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from kamkor_common.events.schemas.referral import (
     BedHoldRequested,
     ReferralChanged,
     ReferralCompleted,
+    ReferralDeadline,
 )
 from kamkor_common.events.spec import EventSpec
 from kamkor_common.messaging.outbox import stage
@@ -27,6 +29,7 @@ REJECTED_BY_PARTNER = "rejected_by_partner"
 NO_ELIGIBLE_PARTNER = "no_eligible_partner"
 DEADLINE_MISSED = "deadline_missed"
 ASSIGNED_BY_SUPERVISOR = "assigned_by_supervisor"
+PRIORITY_RAISED = "priority_raised"
 # Why the referral service asks a shelter to let a bed go.
 RELEASE_REFERRAL_REJECTED = "referral_rejected"
 RELEASE_REFERRAL_CANCELLED = "referral_cancelled"
@@ -84,6 +87,30 @@ def publish_completed(
         service_id=referral.service_id,
         attempt=referral.attempts_count,
         outcome=outcome,
+    )
+    stage(session, spec, data)
+
+
+def publish_deadline(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    spec: EventSpec[ReferralDeadline],
+    response_due_at: datetime,
+    reason: str | None = None,
+) -> None:
+    """Stage a reminder or a moved deadline: when the partner's answer is due."""
+    data = ReferralDeadline(
+        referral_id=referral.id,
+        household_id=referral.household_id,
+        service_type=referral.service_type,
+        priority=referral.priority,
+        status=referral.status,
+        organization_id=referral.organization_id,
+        service_id=referral.service_id,
+        attempt=referral.attempts_count,
+        reason=reason,
+        response_due_at=response_due_at,
     )
     stage(session, spec, data)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kamkor_common.events.schemas.referral import REFERRAL_REMINDER_DUE
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs.schemas import NeedsMapping
 from kamkor_referral.placement import service as placement_service
@@ -77,8 +78,14 @@ async def _expire(
 async def _remind(
     session: AsyncSession, referral: Referral, attempt: RoutingAttempt, *, now: datetime
 ) -> None:
-    # Recorded here; sending it to the partner's webhook comes with the webhooks.
+    # Published, so that the partner's webhook endpoints are told too.
     attempt.reminded_at = now
+    events.publish_deadline(
+        session,
+        referral,
+        spec=REFERRAL_REMINDER_DUE,
+        response_due_at=attempt.response_due_at,
+    )
     journal.note(
         referral,
         f"reminder: response due at {journal.when(attempt.response_due_at)} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel
@@ -33,6 +34,12 @@ class ReferralCompleted(ReferralChanged):
     """A completed referral and what came of it (an outcome code, DESIGN §6)."""
 
     outcome: str
+
+
+class ReferralDeadline(ReferralChanged):
+    """The partner's answer is due at `response_due_at`: a reminder, or a moved deadline."""
+
+    response_due_at: datetime
 
 
 class BedHoldRequested(BaseModel):
@@ -124,4 +131,14 @@ REFERRAL_ENTERED_IN_ERROR: EventSpec[ReferralChanged] = _spec(
     "kamkor.referral.referral.entered_in_error.v1",
     ReferralChanged,
     "A supervisor marked the referral as made in error.",
+)
+REFERRAL_REMINDER_DUE: EventSpec[ReferralDeadline] = _spec(
+    "kamkor.referral.referral.reminder_due.v1",
+    ReferralDeadline,
+    "Half of the partner's time to answer has passed.",
+)
+REFERRAL_DEADLINE_MOVED: EventSpec[ReferralDeadline] = _spec(
+    "kamkor.referral.referral.deadline_moved.v1",
+    ReferralDeadline,
+    "The partner's answer is due at another time (the priority rose).",
 )
