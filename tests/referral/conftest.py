@@ -32,6 +32,8 @@ from kamkor_referral.capacity import service as capacity_service
 from kamkor_referral.capacity.models import ShelterAvailability
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.main import create_app
+from tests.referral.quiet import quiet  # noqa: F401  (a fixture for the deadline tests)
+from tests.referral.talas import talas  # noqa: F401  (a fixture for the partner API tests)
 
 
 @dataclass
@@ -84,7 +86,7 @@ class ReferralHarness:
             ],
             member_sexes=None if member_sexes is None else list(member_sexes),
         )
-        return _event(risk.SOURCE, risk.FAMILY_FLAGGED, household_id, data)
+        return _event(risk.SOURCE, risk.FAMILY_FLAGGED.type, household_id, data)
 
     async def flag(self, household_id: str, *domains: tuple[str, str], **kw: Any) -> CloudEvent:
         event = self.family_flagged(household_id, *domains, **kw)
@@ -296,7 +298,7 @@ def _seeded_capacity() -> list[shelter.CapacityChanged]:
 async def _publish_seeded_capacity(harness: ReferralHarness) -> None:
     """Every seeded shelter announces all its beds free, as the shelter service would."""
     for snapshot in _seeded_capacity():
-        await harness.shelter_event(shelter.CAPACITY_CHANGED, snapshot.shelter_id, snapshot)
+        await harness.shelter_event(shelter.CAPACITY_CHANGED.type, snapshot.shelter_id, snapshot)
     wanted = {(s.id, category) for s in SHELTERS for category in s.beds}
 
     async def known() -> bool:

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from kamkor_common.db import Database
 from kamkor_common.events.envelope import CloudEvent
+from kamkor_common.events.spec import EventSpec
 from kamkor_common.messaging.broker import EmbeddedBroker
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_common.testing import dev_token, running_app
@@ -57,11 +58,14 @@ async def registry_database(
 def outbox_events(registry_database: Database) -> Callable[..., Awaitable[list[CloudEvent]]]:
     """The events staged in the registry's outbox for a household, oldest first."""
 
-    async def _events(household_id: str, type: str | None = None) -> list[CloudEvent]:
+    async def _events(
+        household_id: str, type: str | EventSpec[Any] | None = None
+    ) -> list[CloudEvent]:
         async with registry_database.sessionmaker() as session:
             query = select(OutboxMessage).where(col(OutboxMessage.key) == household_id)
             if type is not None:
-                query = query.where(col(OutboxMessage.event_type) == type)
+                wanted = type.type if isinstance(type, EventSpec) else type
+                query = query.where(col(OutboxMessage.event_type) == wanted)
             rows = await session.scalars(query.order_by(col(OutboxMessage.id)))
             return [CloudEvent.model_validate_json(row.payload) for row in rows.all()]
 

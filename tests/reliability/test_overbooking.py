@@ -32,13 +32,13 @@ def _false_snapshot(shelter_id: str, beds: dict[str, int]) -> RawEvent:
         categories=[{**beds, "total": 60, "available": 50}],
         as_of=utcnow(),
     )
-    event = new_event(source=SOURCE, type=CAPACITY_CHANGED, key=shelter_id, data=snapshot)
+    event = new_event(source=SOURCE, type=CAPACITY_CHANGED.type, key=shelter_id, data=snapshot)
     return RawEvent(
         SHELTER_CAPACITY,
         shelter_id,
         json.dumps(event.model_dump(mode="json")),
         event.id,
-        CAPACITY_CHANGED,
+        CAPACITY_CHANGED.type,
     )
 
 

@@ -55,7 +55,7 @@ async def _flagged(rel: Reliability, household_id: str) -> RawEvent:
         "risk",
         "SELECT topic, key, payload, event_id, event_type FROM outbox_messages "
         "WHERE event_type = $1 AND key = $2",
-        FAMILY_FLAGGED,
+        FAMILY_FLAGGED.type,
         household_id,
     )
     assert len(rows) == 1
@@ -86,9 +86,11 @@ class TestPoisonEvents:
                     RISK_FLAGS,
                     b"poison",
                     b'{"specversion": "1.0", "id": ',
-                    kafka_headers(FAMILY_FLAGGED, malformed_id, "/kamkor/risk"),
+                    kafka_headers(FAMILY_FLAGGED.type, malformed_id, "/kamkor/risk"),
                 ),
-                RawEvent(RISK_FLAGS, "poison", json.dumps(invalid), invalid_id, FAMILY_FLAGGED),
+                RawEvent(
+                    RISK_FLAGS, "poison", json.dumps(invalid), invalid_id, FAMILY_FLAGGED.type
+                ),
             ],
         )
         await rel.screen(blocked)

@@ -60,18 +60,22 @@ class TestRedelivery:
             "SELECT shelter_id, category, available, total, as_of FROM shelter_availability",
         )
 
-        flagged = [e for e in await _outbox(rel, "risk", FAMILY_FLAGGED) if e.key in households]
+        flagged = [
+            e for e in await _outbox(rel, "risk", FAMILY_FLAGGED.type) if e.key in households
+        ]
         requested = [
-            e for e in await _outbox(rel, "referral", BED_HOLD_REQUESTED) if e.key in referral_ids
+            e
+            for e in await _outbox(rel, "referral", BED_HOLD_REQUESTED.type)
+            if e.key in referral_ids
         ]
         placed = [
             e
-            for e in await _outbox(rel, "shelter", HOLD_PLACED)
+            for e in await _outbox(rel, "shelter", HOLD_PLACED.type)
             if json.loads(e.payload)["data"]["referral_id"] in referral_ids
         ]
         snapshots = [
             e
-            for e in await _outbox(rel, "shelter", CAPACITY_CHANGED)
+            for e in await _outbox(rel, "shelter", CAPACITY_CHANGED.type)
             if json.loads(e.payload)["data"]["shelter_id"] in FAMILY_SHELTERS
         ]
         assert len(flagged) == 8 and len(requested) == 4 and len(placed) == 4

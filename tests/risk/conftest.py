@@ -168,7 +168,7 @@ def household_registered(
     ]
     return new_event(
         source=registry_events.SOURCE,
-        type=registry_events.HOUSEHOLD_REGISTERED,
+        type=registry_events.HOUSEHOLD_REGISTERED.type,
         key=household_id,
         subject=f"household/{household_id}",
         data=registry_events.HouseholdRegistered(

@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from kamkor_common.db import Database
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.events.schemas import referral as referral_events
+from kamkor_common.events.spec import EventSpec
 from kamkor_common.events.topics import PARTITIONS, REFERRAL_REFERRALS, SHELTER_CAPACITY
 from kamkor_common.messaging.broker import EmbeddedBroker
 from kamkor_common.messaging.outbox import kafka_headers
@@ -145,12 +147,15 @@ class EventCollector:
                 await self._task
         await asyncio.wait_for(self._consumer.stop(), 10)
 
-    def find(self, type: str, predicate: Callable[[CloudEvent], bool]) -> list[CloudEvent]:
-        return [e for e in list(self.events) if e.type == type and predicate(e)]
+    def find(
+        self, type: str | EventSpec[Any], predicate: Callable[[CloudEvent], bool]
+    ) -> list[CloudEvent]:
+        wanted = type.type if isinstance(type, EventSpec) else type
+        return [e for e in list(self.events) if e.type == wanted and predicate(e)]
 
     async def wait_for(
         self,
-        type: str,
+        type: str | EventSpec[Any],
         predicate: Callable[[CloudEvent], bool],
         *,
         count: int = 1,

@@ -142,3 +142,16 @@ class TestDocs:
         assert response.status_code == 200
         assert "swagger-ui" in response.text
         assert "'/openapi.json'" in response.text or '"/openapi.json"' in response.text
+
+
+class TestAsyncapi:
+    async def test_serves_the_event_document_without_token(self, gateway):
+        response = await gateway.get("/asyncapi.json")
+
+        assert response.status_code == 200
+        document = response.json()
+        assert document["asyncapi"] == "3.0.0"
+        addresses = {c["address"] for c in document["channels"].values()}
+        assert "referral.referrals.v1" in addresses and "risk.flags.v1" in addresses
+        names = {m["name"] for m in document["components"]["messages"].values()}
+        assert "kamkor.registry.consent.recorded.v1" in names

@@ -248,6 +248,18 @@ class TestProxyRouterHeaders:
         received = seen["headers"]["accept-language"].encode("latin-1").decode()
         assert received == "кыргызча, ru;q=0.8"
 
+    async def test_whitespace_around_a_value_is_not_forwarded(self, gateway, auth, fakes):
+        # As bytes: a value with trailing whitespace, which the HTTP client would not send on.
+        headers = [
+            (b"authorization", auth["Authorization"].encode()),
+            (b"x-purpose", b'home visit "2026-H2" \t'),
+        ]
+
+        response = await gateway.get("/api/v1/registry/echo", headers=headers)
+
+        assert response.status_code == 200
+        assert response.json()["headers"]["x-purpose"] == 'home visit "2026-H2"'
+
     @pytest.mark.parametrize("key", ["ключ-1", "k\x01y", "x" * 201, " "])
     async def test_a_malformed_idempotency_key_on_a_write_is_400(self, gateway, auth, fakes, key):
         before = len(fakes["registry"].received)

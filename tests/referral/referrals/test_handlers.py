@@ -82,7 +82,7 @@ async def place_hold(referral: Any, shelter_referral: dict[str, Any]) -> str:
     """The shelter holds the bed; returns the hold id once the referral knows it."""
     hold_id = str(uuid.uuid4())
     await referral.shelter_event(
-        shelter.HOLD_PLACED,
+        shelter.HOLD_PLACED.type,
         shelter_referral["shelter_id"],
         shelter.HoldPlaced(
             hold_id=hold_id,
@@ -170,9 +170,9 @@ class TestFamilyFlagged:
         by_type: dict[str, list[Any]] = {}
         for event in published:
             by_type.setdefault(event.type, []).append(event)
-        assert len(by_type[referral_events.REFERRAL_CREATED]) == 2
-        assert len(by_type[referral_events.REFERRAL_ROUTED]) == 2
-        [hold] = by_type[referral_events.BED_HOLD_REQUESTED]
+        assert len(by_type[referral_events.REFERRAL_CREATED.type]) == 2
+        assert len(by_type[referral_events.REFERRAL_ROUTED.type]) == 2
+        [hold] = by_type[referral_events.BED_HOLD_REQUESTED.type]
         assert hold.data["referral_id"] == shelter_referral["id"]
         assert hold.data["shelter_id"] == shelter_referral["shelter_id"]
         assert hold.data["shelter_id"] in OPERATOR_SHELTERS
@@ -287,9 +287,9 @@ class TestFamilyFlagged:
             REFERRAL_REFERRALS, lambda e: e.partitionkey == routed["id"], count=3, settle_s=0.5
         )
         assert [(e.type, e.data["reason"]) for e in published] == [
-            (referral_events.REFERRAL_CREATED, None),
-            (referral_events.REFERRAL_ESCALATED, "no_eligible_partner"),
-            (referral_events.REFERRAL_ROUTED, "flagged_again"),
+            (referral_events.REFERRAL_CREATED.type, None),
+            (referral_events.REFERRAL_ESCALATED.type, "no_eligible_partner"),
+            (referral_events.REFERRAL_ROUTED.type, "flagged_again"),
         ]
         assert published[-1].data["priority"] == "stat"
 
@@ -315,7 +315,8 @@ class TestFamilyFlagged:
         [escalated] = await referral.events(
             REFERRAL_REFERRALS,
             lambda e: (
-                e.partitionkey == unassigned["id"] and e.type == referral_events.REFERRAL_ESCALATED
+                e.partitionkey == unassigned["id"]
+                and e.type == referral_events.REFERRAL_ESCALATED.type
             ),
         )
         assert escalated.data["status"] == "unassigned"
@@ -346,7 +347,7 @@ class TestShelterAnswers:
         hold_id = await place_hold(referral, shelter_referral)
         await accept(referral, shelter_referral)
         await referral.shelter_event(
-            shelter.HOLD_CONFIRMED,
+            shelter.HOLD_CONFIRMED.type,
             shelter_referral["shelter_id"],
             shelter.HoldConfirmed(
                 hold_id=hold_id,
@@ -367,7 +368,7 @@ class TestShelterAnswers:
         shelter_referral = await shelter_referral_for_new_family(referral)
         refused = shelter_referral["shelter_id"]
         await referral.shelter_event(
-            shelter.HOLD_REJECTED,
+            shelter.HOLD_REJECTED.type,
             refused,
             shelter.HoldRejected(
                 referral_id=shelter_referral["id"],
@@ -392,14 +393,16 @@ class TestShelterAnswers:
         holds = await referral.events(
             REFERRAL_REFERRALS,
             lambda e: (
-                e.partitionkey == moved["id"] and e.type == referral_events.BED_HOLD_REQUESTED
+                e.partitionkey == moved["id"] and e.type == referral_events.BED_HOLD_REQUESTED.type
             ),
             count=2,
         )
         assert [h.data["shelter_id"] for h in holds] == [refused, moved["shelter_id"]]
         routed = await referral.events(
             REFERRAL_REFERRALS,
-            lambda e: e.partitionkey == moved["id"] and e.type == referral_events.REFERRAL_ROUTED,
+            lambda e: (
+                e.partitionkey == moved["id"] and e.type == referral_events.REFERRAL_ROUTED.type
+            ),
             count=2,
         )
         assert [e.data["reason"] for e in routed] == ["new_referral", "hold_rejected:no_capacity"]
@@ -410,7 +413,7 @@ class TestShelterAnswers:
         await accept(referral, shelter_referral)
 
         late = await referral.shelter_event(
-            shelter.HOLD_REJECTED,
+            shelter.HOLD_REJECTED.type,
             shelter_referral["shelter_id"],
             shelter.HoldRejected(
                 referral_id=shelter_referral["id"],
@@ -432,7 +435,7 @@ class TestShelterAnswers:
         await accept(referral, shelter_referral)
 
         await release(
-            referral, shelter_referral, hold_id, type=shelter.HOLD_EXPIRED, reason="expired"
+            referral, shelter_referral, hold_id, type=shelter.HOLD_EXPIRED.type, reason="expired"
         )
         found = await referral.wait_for_referrals(
             shelter_referral["household_id"],
@@ -446,7 +449,8 @@ class TestShelterAnswers:
         holds = await referral.events(
             REFERRAL_REFERRALS,
             lambda e: (
-                e.partitionkey == released["id"] and e.type == referral_events.BED_HOLD_REQUESTED
+                e.partitionkey == released["id"]
+                and e.type == referral_events.BED_HOLD_REQUESTED.type
             ),
             settle_s=0.5,
         )
@@ -459,7 +463,7 @@ class TestShelterAnswers:
         hold_id = await place_hold(referral, shelter_referral)
 
         await release(
-            referral, shelter_referral, hold_id, type=shelter.HOLD_RELEASED, reason="released"
+            referral, shelter_referral, hold_id, type=shelter.HOLD_RELEASED.type, reason="released"
         )
         found = await referral.wait_for_referrals(
             shelter_referral["household_id"],
@@ -476,7 +480,8 @@ class TestShelterAnswers:
         holds = await referral.events(
             REFERRAL_REFERRALS,
             lambda e: (
-                e.partitionkey == waiting["id"] and e.type == referral_events.BED_HOLD_REQUESTED
+                e.partitionkey == waiting["id"]
+                and e.type == referral_events.BED_HOLD_REQUESTED.type
             ),
             count=2,
         )
@@ -492,7 +497,7 @@ class TestShelterAnswers:
         shelter_referral = await shelter_referral_for_new_family(referral)
         other = next(s for s in OPERATOR_SHELTERS if s != shelter_referral["shelter_id"])
         await referral.shelter_event(
-            shelter.HOLD_REJECTED,
+            shelter.HOLD_REJECTED.type,
             other,
             shelter.HoldRejected(
                 referral_id=shelter_referral["id"],
@@ -504,7 +509,7 @@ class TestShelterAnswers:
         # A later event on the same key shows that the stale one has been handled.
         hold_id = str(uuid.uuid4())
         await referral.shelter_event(
-            shelter.HOLD_PLACED,
+            shelter.HOLD_PLACED.type,
             other,
             shelter.HoldPlaced(
                 hold_id=hold_id,

@@ -27,7 +27,8 @@ from kamkor_referral.capacity.models import ShelterAvailability
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
 from kamkor_referral.directory.schemas import ServiceType
 from kamkor_referral.main import MIGRATIONS
-from kamkor_referral.referrals.models import OPEN_AT_PARTNER_STATUSES, Referral
+from kamkor_referral.referrals.models import Referral
+from kamkor_referral.referrals.states import OPEN_AT_PARTNER
 from kamkor_referral.routing import repository
 from kamkor_referral.routing.schemas import Area, Candidate, Decision, RoutingRequest, ShelterBeds
 from kamkor_referral.routing.service import decide, plan
@@ -465,7 +466,7 @@ def stored_cases(draw: st.DrawFn) -> Stored:
                 organization_active=first.organization_active,
                 organization_name=first.organization_name,
                 languages=own or organization_languages[candidate.organization_id],
-                open_referrals=sum(s in OPEN_AT_PARTNER_STATUSES for s in statuses),
+                open_referrals=sum(s in OPEN_AT_PARTNER for s in statuses),
             )
         )
     pending, snapshot_free, shelters = {}, {}, []

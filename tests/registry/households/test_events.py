@@ -65,9 +65,12 @@ class TestHouseholdRegistered:
         assert len(records) == 1
         record = records[0]
         headers = {key: value.decode() for key, value in record.headers}
-        assert headers["ce_type"] == HOUSEHOLD_REGISTERED
+        assert headers["ce_type"] == HOUSEHOLD_REGISTERED.type
         event = CloudEvent.from_bytes(record.value)
-        assert (event.type, event.subject) == (HOUSEHOLD_REGISTERED, f"household/{created['id']}")
+        assert (event.type, event.subject) == (
+            HOUSEHOLD_REGISTERED.type,
+            f"household/{created['id']}",
+        )
         assert event.partitionkey == created["id"]
         data = HouseholdRegistered.model_validate(event.data)
         assert (data.region, data.district, data.language) == ("KG-J", "KG-J-06", "ky")

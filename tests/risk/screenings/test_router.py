@@ -259,11 +259,11 @@ class TestCreateScreeningFlags:
             RISK_FLAGS,
             household_id,
             until=lambda found: (
-                len(of_type(found, risk_events.FAMILY_FLAGGED, body["id"])) == 1
-                and len(of_type(found, risk_events.SCREENING_COMPLETED, body["id"])) == 1
+                len(of_type(found, risk_events.FAMILY_FLAGGED.type, body["id"])) == 1
+                and len(of_type(found, risk_events.SCREENING_COMPLETED.type, body["id"])) == 1
             ),
         )
-        (flagged_event,) = of_type(events, risk_events.FAMILY_FLAGGED, body["id"])
+        (flagged_event,) = of_type(events, risk_events.FAMILY_FLAGGED.type, body["id"])
         flagged = risk_events.FamilyFlagged.model_validate(flagged_event.data)
         assert flagged_event.partitionkey == household_id
         assert flagged_event.source == risk_events.SOURCE
@@ -283,7 +283,7 @@ class TestCreateScreeningFlags:
         ]
         # Only codes travel: no labels, no values.
         assert "label" not in flagged_event.model_dump_json()
-        (completed_event,) = of_type(events, risk_events.SCREENING_COMPLETED, body["id"])
+        (completed_event,) = of_type(events, risk_events.SCREENING_COMPLETED.type, body["id"])
         completed = risk_events.ScreeningCompleted.model_validate(completed_event.data)
         assert len(completed.domains) == 6
 
@@ -304,9 +304,9 @@ class TestCreateScreeningFlags:
             broker.bootstrap,
             RISK_FLAGS,
             household_id,
-            until=lambda found: bool(of_type(found, risk_events.FLAG_RESOLVED, second_id)),
+            until=lambda found: bool(of_type(found, risk_events.FLAG_RESOLVED.type, second_id)),
         )
-        (updated_event,) = of_type(events, risk_events.FLAG_UPDATED, second_id)
+        (updated_event,) = of_type(events, risk_events.FLAG_UPDATED.type, second_id)
         updated = risk_events.FlagChanged.model_validate(updated_event.data)
         assert (updated.domain, updated.previous_severity, updated.severity) == (
             "housing",
@@ -314,7 +314,7 @@ class TestCreateScreeningFlags:
             "high",
         )
         assert updated.flag_id == opened["housing"]["id"]
-        (resolved_event,) = of_type(events, risk_events.FLAG_RESOLVED, second_id)
+        (resolved_event,) = of_type(events, risk_events.FLAG_RESOLVED.type, second_id)
         assert resolved_event.data["domain"] == "financial"
         assert resolved_event.data["flag_id"] == opened["financial"]["id"]
 
@@ -336,14 +336,14 @@ class TestCreateScreeningFlags:
             RISK_FLAGS,
             household_id,
             until=lambda found: bool(
-                of_type(found, risk_events.SCREENING_COMPLETED, third_id)
-                and of_type(found, risk_events.FLAG_RESOLVED, third_id)
+                of_type(found, risk_events.SCREENING_COMPLETED.type, third_id)
+                and of_type(found, risk_events.FLAG_RESOLVED.type, third_id)
             ),
         )
-        assert of_type(events, risk_events.FAMILY_FLAGGED, third_id) == []
-        (resolved_event,) = of_type(events, risk_events.FLAG_RESOLVED, third_id)
+        assert of_type(events, risk_events.FAMILY_FLAGGED.type, third_id) == []
+        (resolved_event,) = of_type(events, risk_events.FLAG_RESOLVED.type, third_id)
         assert resolved_event.data["domain"] == "housing"
-        (completed_event,) = of_type(events, risk_events.SCREENING_COMPLETED, third_id)
+        (completed_event,) = of_type(events, risk_events.SCREENING_COMPLETED.type, third_id)
         assert all(d["flag_id"] is None for d in completed_event.data["domains"])
 
     async def test_concurrent_screenings_keep_one_open_flag_per_domain(

@@ -42,16 +42,18 @@ class TestReferralConsumer:
         shelter_id = await shelter.create_shelter({"family": 3})
         request = _request(shelter_id)
 
-        sent = await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        sent = await referrals.publish(
+            BED_HOLD_REQUESTED.type, request, referral_id=request.referral_id
+        )
 
         [placed] = await capacity_events.wait_for(
-            HOLD_PLACED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_PLACED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
         assert placed.partitionkey == shelter_id
         assert placed.causationid == sent.id
         assert placed.correlationid == sent.id
         [snapshot] = await capacity_events.wait_for(
-            CAPACITY_CHANGED, lambda e: e.causationid == sent.id
+            CAPACITY_CHANGED.type, lambda e: e.causationid == sent.id
         )
         assert snapshot.partitionkey == shelter_id
         assert _available(snapshot, "family") == 2
@@ -72,14 +74,16 @@ class TestReferralConsumer:
         first = _request(shelter_id, "mother_child")
         second = _request(shelter_id, "mother_child")
 
-        await referrals.publish(BED_HOLD_REQUESTED, first, referral_id=first.referral_id)
+        await referrals.publish(BED_HOLD_REQUESTED.type, first, referral_id=first.referral_id)
         await capacity_events.wait_for(
-            HOLD_PLACED, lambda e: e.data["referral_id"] == first.referral_id
+            HOLD_PLACED.type, lambda e: e.data["referral_id"] == first.referral_id
         )
-        sent = await referrals.publish(BED_HOLD_REQUESTED, second, referral_id=second.referral_id)
+        sent = await referrals.publish(
+            BED_HOLD_REQUESTED.type, second, referral_id=second.referral_id
+        )
 
         [rejected] = await capacity_events.wait_for(
-            HOLD_REJECTED, lambda e: e.data["referral_id"] == second.referral_id
+            HOLD_REJECTED.type, lambda e: e.data["referral_id"] == second.referral_id
         )
         assert rejected.data["reason"] == "no_capacity"
         assert rejected.causationid == sent.id
@@ -89,10 +93,10 @@ class TestReferralConsumer:
     async def test_an_unknown_shelter_is_rejected(self, referrals, capacity_events):
         request = _request(str(uuid.uuid4()))
 
-        await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        await referrals.publish(BED_HOLD_REQUESTED.type, request, referral_id=request.referral_id)
 
         [rejected] = await capacity_events.wait_for(
-            HOLD_REJECTED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_REJECTED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
         assert rejected.data["reason"] == "unknown_shelter"
 
@@ -102,10 +106,12 @@ class TestReferralConsumer:
 
         # Two separate events (not one redelivered) asking for the same referral's bed.
         for _ in range(2):
-            await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+            await referrals.publish(
+                BED_HOLD_REQUESTED.type, request, referral_id=request.referral_id
+            )
 
         answers = await capacity_events.wait_for(
-            HOLD_PLACED, lambda e: e.data["referral_id"] == request.referral_id, count=2
+            HOLD_PLACED.type, lambda e: e.data["referral_id"] == request.referral_id, count=2
         )
         assert len({answer.data["hold_id"] for answer in answers}) == 1
         assert len(await shelter.holds(shelter_id)) == 1
@@ -115,25 +121,25 @@ class TestReferralConsumer:
     async def test_a_release_request_frees_the_bed(self, shelter, referrals, capacity_events):
         shelter_id = await shelter.create_shelter({"woman": 2})
         request = _request(shelter_id, "woman")
-        await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        await referrals.publish(BED_HOLD_REQUESTED.type, request, referral_id=request.referral_id)
         [placed] = await capacity_events.wait_for(
-            HOLD_PLACED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_PLACED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
 
         release = BedHoldReleaseRequested(
             referral_id=request.referral_id, shelter_id=shelter_id, reason="cancelled"
         )
         sent = await referrals.publish(
-            BED_HOLD_RELEASE_REQUESTED, release, referral_id=request.referral_id
+            BED_HOLD_RELEASE_REQUESTED.type, release, referral_id=request.referral_id
         )
 
         [released] = await capacity_events.wait_for(
-            HOLD_RELEASED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_RELEASED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
         assert released.data["hold_id"] == placed.data["hold_id"]
         assert released.data["reason"] == "cancelled"
         [snapshot] = await capacity_events.wait_for(
-            CAPACITY_CHANGED, lambda e: e.causationid == sent.id
+            CAPACITY_CHANGED.type, lambda e: e.causationid == sent.id
         )
         assert _available(snapshot, "woman") == 2
         [hold] = await shelter.holds(shelter_id)
@@ -150,10 +156,12 @@ class TestReferralConsumer:
         shelter_id = await shelter.create_shelter({"family": 3})
         request = _request(shelter_id).model_copy(update={"beds": 0})
 
-        sent = await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        sent = await referrals.publish(
+            BED_HOLD_REQUESTED.type, request, referral_id=request.referral_id
+        )
 
         [rejected] = await capacity_events.wait_for(
-            HOLD_REJECTED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_REJECTED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
         assert (rejected.data["reason"], rejected.causationid) == ("invalid_request", sent.id)
         assert await shelter.holds(shelter_id) == []
@@ -165,12 +173,14 @@ class TestReferralConsumer:
         second_shelter = await shelter.create_shelter({"family": 3})
         first = _request(first_shelter)
         second = _request(second_shelter, referral_id=first.referral_id)
-        await referrals.publish(BED_HOLD_REQUESTED, first, referral_id=first.referral_id)
+        await referrals.publish(BED_HOLD_REQUESTED.type, first, referral_id=first.referral_id)
 
-        sent = await referrals.publish(BED_HOLD_REQUESTED, second, referral_id=first.referral_id)
+        sent = await referrals.publish(
+            BED_HOLD_REQUESTED.type, second, referral_id=first.referral_id
+        )
 
         [rejected] = await capacity_events.wait_for(
-            HOLD_REJECTED, lambda e: e.causationid == sent.id
+            HOLD_REJECTED.type, lambda e: e.causationid == sent.id
         )
         assert (rejected.data["shelter_id"], rejected.data["reason"]) == (
             second_shelter,
@@ -178,7 +188,7 @@ class TestReferralConsumer:
         )
         assert rejected.partitionkey == second_shelter
         placed = capacity_events.find(
-            HOLD_PLACED, lambda e: e.data["referral_id"] == first.referral_id
+            HOLD_PLACED.type, lambda e: e.data["referral_id"] == first.referral_id
         )
         assert [e.data["shelter_id"] for e in placed] == [first_shelter]
         assert await shelter.holds(second_shelter) == []
@@ -188,35 +198,39 @@ class TestReferralConsumer:
     ):
         shelter_id = await shelter.create_shelter({"woman": 2})
         request = _request(shelter_id, "woman")
-        await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        await referrals.publish(BED_HOLD_REQUESTED.type, request, referral_id=request.referral_id)
         await capacity_events.wait_for(
-            HOLD_PLACED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_PLACED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
 
         elsewhere = BedHoldReleaseRequested(
             referral_id=request.referral_id, shelter_id=str(uuid.uuid4()), reason="cancelled"
         )
         ignored = await referrals.publish(
-            BED_HOLD_RELEASE_REQUESTED, elsewhere, referral_id=request.referral_id
+            BED_HOLD_RELEASE_REQUESTED.type, elsewhere, referral_id=request.referral_id
         )
         # The same key keeps the order: once this one is answered, the first was handled.
         here = elsewhere.model_copy(update={"shelter_id": shelter_id})
-        await referrals.publish(BED_HOLD_RELEASE_REQUESTED, here, referral_id=request.referral_id)
+        await referrals.publish(
+            BED_HOLD_RELEASE_REQUESTED.type, here, referral_id=request.referral_id
+        )
 
         [released] = await capacity_events.wait_for(
-            HOLD_RELEASED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_RELEASED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
         assert released.data["shelter_id"] == shelter_id
-        assert capacity_events.find(CAPACITY_CHANGED, lambda e: e.causationid == ignored.id) == []
+        assert (
+            capacity_events.find(CAPACITY_CHANGED.type, lambda e: e.causationid == ignored.id) == []
+        )
 
     async def test_a_release_gives_a_code_not_the_partners_words(
         self, shelter, referrals, capacity_events
     ):
         shelter_id = await shelter.create_shelter({"child": 2})
         request = _request(shelter_id, "child")
-        await referrals.publish(BED_HOLD_REQUESTED, request, referral_id=request.referral_id)
+        await referrals.publish(BED_HOLD_REQUESTED.type, request, referral_id=request.referral_id)
         await capacity_events.wait_for(
-            HOLD_PLACED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_PLACED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
 
         release = BedHoldReleaseRequested(
@@ -225,11 +239,11 @@ class TestReferralConsumer:
             reason="the partner rejected the referral: no room for the grandmother",
         )
         await referrals.publish(
-            BED_HOLD_RELEASE_REQUESTED, release, referral_id=request.referral_id
+            BED_HOLD_RELEASE_REQUESTED.type, release, referral_id=request.referral_id
         )
 
         [released] = await capacity_events.wait_for(
-            HOLD_RELEASED, lambda e: e.data["referral_id"] == request.referral_id
+            HOLD_RELEASED.type, lambda e: e.data["referral_id"] == request.referral_id
         )
         assert released.data["reason"] == "released"
         [hold] = await shelter.holds(shelter_id)

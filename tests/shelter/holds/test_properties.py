@@ -413,7 +413,7 @@ class CapacityMachine(RuleBasedStateMachine):
             row = await session.scalar(
                 select(OutboxMessage)
                 .where(col(OutboxMessage.key) == self.shelter_id)
-                .where(col(OutboxMessage.event_type) == CAPACITY_CHANGED)
+                .where(col(OutboxMessage.event_type) == CAPACITY_CHANGED.type)
                 .order_by(col(OutboxMessage.id).desc())
                 .limit(1)
             )

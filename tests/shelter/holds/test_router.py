@@ -165,7 +165,7 @@ class TestConfirmHold:
         family = await shelter.category(shelter_id, "family")
         assert (family["occupied"], family["held"], family["available"]) == (2, 0, 1)
         [snapshot] = await capacity_events.wait_for(
-            CAPACITY_CHANGED,
+            CAPACITY_CHANGED.type,
             lambda e: e.partitionkey == shelter_id and e.data["categories"][0]["occupied"] == 2,
         )
         [family_snapshot] = snapshot.data["categories"]
@@ -173,7 +173,7 @@ class TestConfirmHold:
         [listed] = await shelter.holds(shelter_id)
         assert listed["status"] == "confirmed"
         [confirmed] = await capacity_events.wait_for(
-            HOLD_CONFIRMED, lambda e: e.data["hold_id"] == hold.id
+            HOLD_CONFIRMED.type, lambda e: e.data["hold_id"] == hold.id
         )
         assert (confirmed.data["referral_id"], confirmed.data["beds"]) == (hold.referral_id, 2)
 

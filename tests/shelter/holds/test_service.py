@@ -52,7 +52,7 @@ async def _release(
     request = BedHoldReleaseRequested(referral_id=referral_id, shelter_id=shelter_id, reason=reason)
     cause = new_event(
         source=referral_events.SOURCE,
-        type=referral_events.BED_HOLD_RELEASE_REQUESTED,
+        type=referral_events.BED_HOLD_RELEASE_REQUESTED.type,
         key=referral_id,
         data=request,
     )
@@ -78,7 +78,7 @@ async def _newest_snapshot(shelter, shelter_id: str) -> CapacityChanged:
         row = await session.scalar(
             select(OutboxMessage)
             .where(col(OutboxMessage.key) == shelter_id)
-            .where(col(OutboxMessage.event_type) == CAPACITY_CHANGED)
+            .where(col(OutboxMessage.event_type) == CAPACITY_CHANGED.type)
             .order_by(col(OutboxMessage.id).desc())
             .limit(1)
         )
@@ -136,7 +136,7 @@ class TestRequestHold:
         request = _request(shelter_id, beds=0)
         cause = new_event(
             source=referral_events.SOURCE,
-            type=referral_events.BED_HOLD_REQUESTED,
+            type=referral_events.BED_HOLD_REQUESTED.type,
             key=request.referral_id,
             data=request,
         )
@@ -145,7 +145,7 @@ class TestRequestHold:
 
         assert (outcome.hold, outcome.rejection) == (None, "invalid_request")
         [answer] = await _staged(shelter, cause)
-        assert (answer.type, answer.data["reason"]) == (HOLD_REJECTED, "invalid_request")
+        assert (answer.type, answer.data["reason"]) == (HOLD_REJECTED.type, "invalid_request")
         assert (await shelter.category(shelter_id, "family"))["held"] == 0
 
     async def test_a_repeated_request_answers_with_the_same_hold(self, shelter):
@@ -238,7 +238,7 @@ class TestReleaseHold:
 
         assert released is not None
         assert (released.status, released.reason) == ("released", "cancelled")
-        assert [e.type for e in staged] == [HOLD_RELEASED, CAPACITY_CHANGED]
+        assert [e.type for e in staged] == [HOLD_RELEASED.type, CAPACITY_CHANGED.type]
         assert staged[0].data["reason"] == "cancelled"
         assert (again, staged_again) == (None, [])
         assert (await shelter.category(shelter_id, "child"))["available"] == 2
@@ -272,7 +272,7 @@ class TestReleaseHold:
         )
 
         assert released is not None and released.reason == "released"
-        [event] = [e for e in staged if e.type == HOLD_RELEASED]
+        [event] = [e for e in staged if e.type == HOLD_RELEASED.type]
         assert event.data["reason"] == "released"
         assert all("Aida" not in e.model_dump_json() for e in staged)
 
@@ -308,6 +308,6 @@ class TestExpireDueHolds:
         family = await shelter.category(shelter_id, "family")
         assert (family["held"], family["available"]) == (1, 3)
         [event] = await capacity_events.wait_for(
-            HOLD_EXPIRED, lambda e: e.data["hold_id"] == short.hold.id
+            HOLD_EXPIRED.type, lambda e: e.data["hold_id"] == short.hold.id
         )
         assert event.data["reason"] == "expired"

@@ -125,7 +125,7 @@ class TestUpdateCategory:
         assert response.headers["etag"] == '"2"'
         assert (await shelter.category(shelter_id, "family"))["available"] == 3
         [snapshot] = await capacity_events.wait_for(
-            CAPACITY_CHANGED,
+            CAPACITY_CHANGED.type,
             lambda e: (
                 e.partitionkey == shelter_id and e.data["categories"][0]["out_of_service"] == 1
             ),

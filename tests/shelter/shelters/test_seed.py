@@ -49,4 +49,6 @@ class TestSeed:
 
         for reference in SHELTERS:
             # Fails after its timeout when the seed published no such snapshot.
-            await capacity_events.wait_for(CAPACITY_CHANGED, lambda e, r=reference: seeded(e, r))
+            await capacity_events.wait_for(
+                CAPACITY_CHANGED.type, lambda e, r=reference: seeded(e, r)
+            )

@@ -1,4 +1,4 @@
-"""`GET /openapi.json` (merged) and `GET /docs` (Swagger UI over it)."""
+"""`GET /openapi.json` (merged), `GET /docs` (Swagger UI over it), `GET /asyncapi.json`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from kamkor_common.events import asyncapi
 from kamkor_gateway.apidocs.service import ApiCatalog
 from kamkor_gateway.upstreams import UpstreamsDep
 
@@ -25,3 +26,9 @@ async def docs(request: Request) -> HTMLResponse:
         title="Kamkor API",
         swagger_ui_parameters={"persistAuthorization": True},
     )
+
+
+@router.get("/asyncapi.json", include_in_schema=False)
+async def asyncapi_document(request: Request) -> JSONResponse:
+    """Every topic and event type, as declared in kamkor_common.events.schemas."""
+    return JSONResponse(asyncapi.document(request.app.version))

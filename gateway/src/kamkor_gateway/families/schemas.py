@@ -19,7 +19,8 @@ class FamilyRead(BaseModel):
         "null when the risk service could not answer."
     )
     referrals: list[dict[str, Any]] | None = Field(
-        description="The household's referrals (`GET /api/v1/referrals`); "
+        description="The household's referrals (`GET /api/v1/referrals`), each with its "
+        "`history`: every status it went through, with when and by whom; "
         "null when the referral service could not answer."
     )
     partial: list[FamilyPart] = Field(

@@ -48,9 +48,13 @@ RETURNED_RESPONSE_HEADERS: tuple[str, ...] = (
 
 
 def request_headers(request: Request) -> dict[str, str]:
-    """The caller's headers that a service needs, plus who the caller is."""
+    """The caller's headers that a service needs, plus who the caller is.
+
+    Whitespace around a value is not part of it (RFC 9110 §5.5); the HTTP client refuses
+    to send a value that keeps it.
+    """
     headers = {
-        name: value
+        name: value.strip(" \t")
         for name in FORWARDED_REQUEST_HEADERS
         if (value := request.headers.get(name)) is not None
     }

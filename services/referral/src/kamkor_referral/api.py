@@ -6,7 +6,8 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.db import utcnow
-from kamkor_common.events.schemas.risk import FAMILY_FLAGGED
+from kamkor_common.events.schemas.registry import CONSENT_RECORDED, CONSENT_WITHDRAWN
+from kamkor_common.events.schemas.risk import FAMILY_FLAGGED, FLAG_RESOLVED, FLAG_UPDATED
 from kamkor_common.events.schemas.shelter import (
     CAPACITY_CHANGED,
     HOLD_CONFIRMED,
@@ -15,22 +16,35 @@ from kamkor_common.events.schemas.shelter import (
     HOLD_REJECTED,
     HOLD_RELEASED,
 )
-from kamkor_common.events.topics import RISK_FLAGS, SHELTER_CAPACITY
+from kamkor_common.events.topics import REGISTRY_HOUSEHOLDS, RISK_FLAGS, SHELTER_CAPACITY
 from kamkor_common.messaging.consumer import ConsumerSpec
 from kamkor_common.service import Timer
 from kamkor_referral.capacity import handlers as capacity_handlers
 from kamkor_referral.config import ReferralSettings
+from kamkor_referral.consents import handlers as consent_handlers
+from kamkor_referral.contacts.router import router as contacts_router
 from kamkor_referral.directory.router import router as directory_router
+from kamkor_referral.housing.handlers import HousingHandlers
+from kamkor_referral.intake.handlers import IntakeHandlers
+from kamkor_referral.lifecycle import router as lifecycle_router
 from kamkor_referral.needs import service as needs_service
-from kamkor_referral.referrals import service as referral_service
-from kamkor_referral.referrals.handlers import ReferralHandlers
-from kamkor_referral.referrals.partner_router import router as partner_router
 from kamkor_referral.referrals.router import router as referral_router
+from kamkor_referral.responses import deadlines as deadlines_service
+from kamkor_referral.responses.router import router as partner_router
 from kamkor_referral.stats import service as stats_service
+from kamkor_referral.supervision.router import router as supervision_router
 
 CONSUMER_GROUP = "referral"
 
-ROUTERS: list[APIRouter] = [referral_router, partner_router, directory_router]
+ROUTERS: list[APIRouter] = [
+    referral_router,
+    partner_router,
+    lifecycle_router.partner_router,
+    lifecycle_router.staff_router,
+    contacts_router,
+    supervision_router,
+    directory_router,
+]
 
 
 def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
@@ -39,21 +53,25 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
     Loading the mapping here makes a missing or invalid mapping file stop the service at
     start rather than at its first flag.
     """
-    referrals = ReferralHandlers(
-        settings=settings, mapping=needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
-    )
+    mapping = needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
+    intake = IntakeHandlers(settings=settings, mapping=mapping)
+    housing = HousingHandlers(settings=settings, mapping=mapping)
     return [
         ConsumerSpec(
             group_id=CONSUMER_GROUP,
-            topics=[RISK_FLAGS, SHELTER_CAPACITY],
+            topics=[RISK_FLAGS, SHELTER_CAPACITY, REGISTRY_HOUSEHOLDS],
             handlers={
-                FAMILY_FLAGGED: referrals.on_family_flagged,
-                CAPACITY_CHANGED: capacity_handlers.on_capacity_changed,
-                HOLD_PLACED: referrals.on_hold_placed,
-                HOLD_REJECTED: referrals.on_hold_rejected,
-                HOLD_RELEASED: referrals.on_hold_released,
-                HOLD_EXPIRED: referrals.on_hold_released,
-                HOLD_CONFIRMED: referrals.on_hold_confirmed,
+                FAMILY_FLAGGED.type: intake.on_family_flagged,
+                FLAG_UPDATED.type: intake.on_flag_updated,
+                FLAG_RESOLVED.type: intake.on_flag_resolved,
+                CAPACITY_CHANGED.type: capacity_handlers.on_capacity_changed,
+                HOLD_PLACED.type: housing.on_hold_placed,
+                HOLD_REJECTED.type: housing.on_hold_rejected,
+                HOLD_RELEASED.type: housing.on_hold_released,
+                HOLD_EXPIRED.type: housing.on_hold_released,
+                HOLD_CONFIRMED.type: housing.on_hold_confirmed,
+                CONSENT_RECORDED.type: consent_handlers.on_consent_recorded,
+                CONSENT_WITHDRAWN.type: consent_handlers.on_consent_withdrawn,
             },
         )
     ]
@@ -64,7 +82,7 @@ def timers(settings: ReferralSettings) -> list[Timer]:
     mapping = needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
 
     async def deadlines(session: AsyncSession) -> None:
-        await referral_service.handle_due_responses(
+        await deadlines_service.handle_due_responses(
             session=session, now=utcnow(), settings=settings, mapping=mapping
         )
 

@@ -12,6 +12,10 @@ class ReferralSettings(KamkorSettings):
     DATABASE_URL: str = "sqlite+aiosqlite:///var/referral.db"
     PORT: int = 8003
 
+    # The registry, read at a partner's request for a family's contact details.
+    REGISTRY_URL: str = "http://127.0.0.1:8001"
+    REGISTRY_TIMEOUT_S: float = 3.0
+
     # The flag → needs mapping in force: a file under kamkor_referral/needs/mappings/.
     NEEDS_MAPPING_VERSION: str = "2026.1"
 

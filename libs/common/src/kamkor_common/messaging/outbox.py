@@ -34,6 +34,7 @@ from sqlmodel import Field, SQLModel, col
 from kamkor_common import telemetry
 from kamkor_common.db import UTCDateTime, utcnow
 from kamkor_common.events.envelope import CONTENT_TYPE, CloudEvent
+from kamkor_common.events.spec import D, EventSpec
 from kamkor_common.messaging.producer import Producer
 
 log = logging.getLogger("kamkor.messaging.outbox")
@@ -76,6 +77,20 @@ def add_event(session: AsyncSession, topic: str, event: CloudEvent) -> OutboxMes
     session.add(row)
     session.sync_session.info["outbox_pending"] = True
     return row
+
+
+def stage(
+    session: AsyncSession,
+    spec: EventSpec[D],
+    data: D,
+    *,
+    cause: CloudEvent | None = None,
+    correlation_id: str | None = None,
+) -> CloudEvent:
+    """Build the event the spec declares and stage it on the spec's topic."""
+    event = spec.build(data, cause=cause, correlation_id=correlation_id)
+    add_event(session, spec.topic, event)
+    return event
 
 
 _relays: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()

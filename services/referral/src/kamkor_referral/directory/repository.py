@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
-from kamkor_referral.referrals.models import OPEN_AT_PARTNER_STATUSES, Referral
+from kamkor_referral.referrals.models import Referral
+from kamkor_referral.referrals.states import OPEN_AT_PARTNER
 
 
 async def get_organization(
@@ -143,7 +144,7 @@ async def open_referral_count(
     session: AsyncSession, *, organization_id: str | None = None, service_id: str | None = None
 ) -> int:
     """Referrals open at the organisation or the service (requested to on hold)."""
-    query = select(func.count()).where(col(Referral.status).in_(OPEN_AT_PARTNER_STATUSES))
+    query = select(func.count()).where(col(Referral.status).in_(OPEN_AT_PARTNER))
     if organization_id is not None:
         query = query.where(col(Referral.organization_id) == organization_id)
     if service_id is not None:

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.referral import (
     BED_HOLD_RELEASE_REQUESTED,
     BED_HOLD_REQUESTED,
-    SOURCE,
     BedHoldReleaseRequested,
     BedHoldRequested,
     ReferralChanged,
+    ReferralCompleted,
+    ReferralDeadline,
 )
-from kamkor_common.events.topics import REFERRAL_REFERRALS
-from kamkor_common.messaging.outbox import add_event
+from kamkor_common.events.spec import EventSpec
+from kamkor_common.messaging.outbox import stage
 from kamkor_referral.referrals.models import Referral
 
 # Events carry reason codes, never words (DESIGN §3): a partner's or a shelter's own text
@@ -26,10 +28,18 @@ FLAGGED_AGAIN = "flagged_again"
 REJECTED_BY_PARTNER = "rejected_by_partner"
 NO_ELIGIBLE_PARTNER = "no_eligible_partner"
 DEADLINE_MISSED = "deadline_missed"
+ASSIGNED_BY_SUPERVISOR = "assigned_by_supervisor"
+PRIORITY_RAISED = "priority_raised"
 # Why the referral service asks a shelter to let a bed go.
 RELEASE_REFERRAL_REJECTED = "referral_rejected"
 RELEASE_REFERRAL_CANCELLED = "referral_cancelled"
 RELEASE_DEADLINE_MISSED = "deadline_missed"
+RELEASE_REFERRAL_COMPLETED = "referral_completed"
+RELEASE_REFERRAL_FAILED = "referral_failed"
+RELEASE_ENTERED_IN_ERROR = "entered_in_error"
+# Why staff ended a referral, as the cancelled and entered-in-error events say it.
+CANCELLED_BY_STAFF = "cancelled_by_staff"
+ENTERED_IN_ERROR = "entered_in_error"
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
@@ -44,7 +54,7 @@ def publish_changed(
     session: AsyncSession,
     referral: Referral,
     *,
-    type: str,
+    spec: EventSpec[ReferralChanged],
     cause: CloudEvent | None,
     reason: str | None = None,
 ) -> None:
@@ -60,7 +70,49 @@ def publish_changed(
         attempt=referral.attempts_count,
         reason=reason,
     )
-    _stage(session, referral, type, data, cause)
+    stage(session, spec, data, cause=cause)
+
+
+def publish_completed(
+    session: AsyncSession, referral: Referral, *, spec: EventSpec[ReferralCompleted], outcome: str
+) -> None:
+    """Stage a ReferralCompleted: the referral's state and the outcome code."""
+    data = ReferralCompleted(
+        referral_id=referral.id,
+        household_id=referral.household_id,
+        service_type=referral.service_type,
+        priority=referral.priority,
+        status=referral.status,
+        organization_id=referral.organization_id,
+        service_id=referral.service_id,
+        attempt=referral.attempts_count,
+        outcome=outcome,
+    )
+    stage(session, spec, data)
+
+
+def publish_deadline(
+    session: AsyncSession,
+    referral: Referral,
+    *,
+    spec: EventSpec[ReferralDeadline],
+    response_due_at: datetime,
+    reason: str | None = None,
+) -> None:
+    """Stage a reminder or a moved deadline: when the partner's answer is due."""
+    data = ReferralDeadline(
+        referral_id=referral.id,
+        household_id=referral.household_id,
+        service_type=referral.service_type,
+        priority=referral.priority,
+        status=referral.status,
+        organization_id=referral.organization_id,
+        service_id=referral.service_id,
+        attempt=referral.attempts_count,
+        reason=reason,
+        response_due_at=response_due_at,
+    )
+    stage(session, spec, data)
 
 
 def publish_bed_hold_requested(
@@ -78,7 +130,7 @@ def publish_bed_hold_requested(
         shelter_id=shelter_id,
         category=category,
     )
-    _stage(session, referral, BED_HOLD_REQUESTED, data, cause)
+    stage(session, BED_HOLD_REQUESTED, data, cause=cause)
 
 
 def publish_bed_hold_release_requested(
@@ -94,22 +146,4 @@ def publish_bed_hold_release_requested(
     `reason` is one of the RELEASE_* codes.
     """
     data = BedHoldReleaseRequested(referral_id=referral.id, shelter_id=shelter_id, reason=reason)
-    _stage(session, referral, BED_HOLD_RELEASE_REQUESTED, data, cause)
-
-
-def _stage(
-    session: AsyncSession,
-    referral: Referral,
-    type: str,
-    data: ReferralChanged | BedHoldRequested | BedHoldReleaseRequested,
-    cause: CloudEvent | None,
-) -> None:
-    event = new_event(
-        source=SOURCE,
-        type=type,
-        key=referral.id,
-        data=data,
-        subject=f"referral/{referral.id}",
-        cause=cause,
-    )
-    add_event(session, REFERRAL_REFERRALS, event)
+    stage(session, BED_HOLD_RELEASE_REQUESTED, data, cause=cause)

@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from kamkor_common.db import UTCDateTime, utcnow
 from kamkor_referral.ids import new_id
+from kamkor_referral.referrals.states import (
+    ACTIVE,
+    AttemptOutcome,
+    HoldStatus,
+    ReferralStatus,
+    sql_in,
+)
 
-# States in which a referral still needs or receives help; at most one per household and
-# service type may be in one of them.
-ACTIVE_STATUSES = ("draft", "requested", "accepted", "in_progress", "on_hold", "unassigned")
-# States that count against a partner's open-referral limit: addressed to it and not closed.
-OPEN_AT_PARTNER_STATUSES = ("requested", "accepted", "in_progress", "on_hold")
-
-_ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_STATUSES))
-_HOLD_REQUESTED_SQL = "hold_status = 'requested'"
-_PENDING_SQL = "outcome = 'pending'"
+_ACTIVE_SQL = sql_in("status", ACTIVE)
+_HOLD_REQUESTED_SQL = f"hold_status = '{HoldStatus.REQUESTED.value}'"
+_PENDING_SQL = f"outcome = '{AttemptOutcome.PENDING.value}'"
 
 
 class Referral(SQLModel, table=True):
     __tablename__ = "referrals"
     __table_args__ = (
         CheckConstraint("priority IN ('stat', 'urgent', 'routine')", name="ck_referrals_priority"),
+        CheckConstraint(sql_in("status", ReferralStatus), name="ck_referrals_status"),
         CheckConstraint(
-            "hold_status IS NULL OR hold_status IN "
-            "('none', 'requested', 'held', 'confirmed', 'rejected', 'released')",
-            name="ck_referrals_hold_status",
+            sql_in("hold_status", HoldStatus, nullable=True), name="ck_referrals_hold_status"
         ),
         # The rule "one active referral per household and service type", kept by the
         # database too, so that a race can never open a second one.
@@ -57,7 +58,7 @@ class Referral(SQLModel, table=True):
     household_id: str = Field(max_length=36, index=True)
     service_type: str = Field(max_length=40)
     priority: str = Field(max_length=8)
-    status: str = Field(default="draft", max_length=20, index=True)
+    status: str = Field(default=ReferralStatus.DRAFT, max_length=20, index=True)
     region: str = Field(max_length=16)
     district: str = Field(max_length=16)
     language: str = Field(max_length=2)
@@ -82,18 +83,21 @@ class Referral(SQLModel, table=True):
     )
     # Why the referral exists and every routing decision since, in plain words.
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Every status it has been in, with when and by whom (`{status, at, role, reason,
+    # outcome}`): kept on the row, so that recording a change costs no query of its own.
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     attempts_count: int = 0
 
 
 class RoutingAttempt(SQLModel, table=True):
     __tablename__ = "routing_attempts"
     __table_args__ = (
-        CheckConstraint(
-            "outcome IN "
-            "('pending', 'accepted', 'rejected', 'hold_rejected', 'expired', 'superseded')",
-            name="ck_routing_attempts_outcome",
-        ),
+        CheckConstraint(sql_in("outcome", AttemptOutcome), name="ck_routing_attempts_outcome"),
         Index("uq_routing_attempts_number", "referral_id", "number", unique=True),
+        # A partner's list: every attempt addressed to its organisation.
+        Index("ix_routing_attempts_organization", "organization_id", "referral_id", "number"),
         # The deadline worker looks only at attempts still waiting for an answer.
         Index(
             "ix_routing_attempts_pending_remind",
@@ -111,7 +115,7 @@ class RoutingAttempt(SQLModel, table=True):
     organization_id: str = Field(max_length=36)
     service_id: str = Field(max_length=36)
     shelter_id: str | None = Field(default=None, max_length=36)
-    outcome: str = Field(default="pending", max_length=16)
+    outcome: str = Field(default=AttemptOutcome.PENDING, max_length=16)
     reason: str | None = Field(default=None, max_length=2000)
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(

@@ -11,7 +11,8 @@ from kamkor_common.db import SessionDep
 from kamkor_common.pagination import PageParams, page_params
 from kamkor_referral.directory.schemas import ServiceType
 from kamkor_referral.referrals import service
-from kamkor_referral.referrals.schemas import ReferralList, ReferralRead, ReferralStatus
+from kamkor_referral.referrals.schemas import ReferralList, ReferralRead
+from kamkor_referral.referrals.states import ReferralStatus
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 

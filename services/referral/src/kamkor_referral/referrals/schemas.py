@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kamkor_common.events.schemas.referral import Priority
 from kamkor_common.inputs import NoteText
 from kamkor_common.pagination import Page
-
-ReferralStatus = Literal[
-    "draft",
-    "requested",
-    "accepted",
-    "in_progress",
-    "on_hold",
-    "completed",
-    "failed",
-    "rejected",
-    "cancelled",
-    "unassigned",
-    "entered_in_error",
-]
-HoldStatus = Literal["none", "requested", "held", "confirmed", "rejected", "released"]
-AttemptOutcome = Literal[
-    "pending", "accepted", "rejected", "hold_rejected", "expired", "superseded"
-]
+from kamkor_referral.referrals.states import AttemptOutcome, HoldStatus, ReferralStatus
 
 
 class PartnerRef(BaseModel):
@@ -52,6 +34,17 @@ class AttemptRead(BaseModel):
     decided_at: datetime | None
 
 
+class StatusStep(BaseModel):
+    """One step of a referral's path: the status it entered, when, and who moved it."""
+
+    status: ReferralStatus
+    at: datetime
+    role: str | None = Field(default=None, description="Who moved it; null: Kamkor's routing.")
+    organization_id: str | None = None
+    reason: str | None = None
+    outcome: str | None = None
+
+
 class ReferralRead(BaseModel):
     """A referral as staff see it: where it stands, who has it, and why."""
 
@@ -70,6 +63,7 @@ class ReferralRead(BaseModel):
     hold_status: HoldStatus | None
     attempts: list[AttemptRead]
     reasons: list[str]
+    history: list[StatusStep] = []
     created_at: datetime
     updated_at: datetime
 
@@ -78,7 +72,11 @@ ReferralList = Page[ReferralRead]
 
 
 class PartnerReferralRead(BaseModel):
-    """What a partner sees of a referral addressed to it: the need, never a name."""
+    """What a partner sees of a referral addressed to it: the need, never a name.
+
+    `status` is the referral's while it is addressed to the partner; once it has moved
+    on, `rejected` if the partner declined it, else `cancelled`.
+    """
 
     id: str
     service_type: str
@@ -91,6 +89,11 @@ class PartnerReferralRead(BaseModel):
     shelter_id: str | None
     created_at: datetime
     response_due_at: datetime | None
+    attempt_outcome: AttemptOutcome = Field(
+        description="Your answer to it so far: `pending`, `accepted`, `rejected`, or why it "
+        "was withdrawn from you (`expired`, `hold_rejected`, `superseded`)."
+    )
+    changed_at: datetime = Field(description="When what you see of it last changed.")
 
 
 PartnerReferralList = Page[PartnerReferralRead]

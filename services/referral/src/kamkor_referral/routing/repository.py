@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
-from kamkor_referral.referrals.models import OPEN_AT_PARTNER_STATUSES, Referral
+from kamkor_referral.referrals.models import Referral
+from kamkor_referral.referrals.states import OPEN_AT_PARTNER, HoldStatus
 from kamkor_referral.routing.schemas import Area, Candidate
 
 
@@ -65,7 +66,7 @@ async def open_referrals(
     """How many referrals each service has open (requested, accepted, in progress, on hold)."""
     query = select(col(Referral.service_id), func.count()).where(
         col(Referral.service_id).in_(service_ids),
-        col(Referral.status).in_(OPEN_AT_PARTNER_STATUSES),
+        col(Referral.status).in_(OPEN_AT_PARTNER),
     )
     if excluding is not None:
         query = query.where(col(Referral.id) != excluding)
@@ -89,7 +90,7 @@ async def holds_awaiting_answer(
         return {}
     query = select(col(Referral.shelter_id), func.count()).where(
         col(Referral.shelter_id).in_(shelter_ids),
-        col(Referral.hold_status) == "requested",
+        col(Referral.hold_status) == HoldStatus.REQUESTED,
         col(Referral.hold_category) == category,
         col(Referral.hold_requested_at) >= asked_since,
     )

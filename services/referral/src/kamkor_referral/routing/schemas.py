@@ -77,6 +77,8 @@ class RoutingRequest:
     shelter_category: str | None = None  # set for shelter service types
     tried_service_ids: frozenset[str] = frozenset()
     excluded_shelter_ids: frozenset[str] = frozenset()
+    # A supervisor's choice: only this service is considered.
+    only_service_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

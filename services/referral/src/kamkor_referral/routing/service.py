@@ -119,6 +119,8 @@ def decide(
     for candidate in ordered:
         if candidate.service_type != request.service_type:
             continue
+        if request.only_service_id is not None and candidate.service_id != request.only_service_id:
+            continue
         area = covering_area(candidate.areas, request)
         if area is None:
             outside.append(candidate.organization_name)

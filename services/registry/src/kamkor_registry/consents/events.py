@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from kamkor_common.events.envelope import CloudEvent, new_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.registry import (
     CONSENT_RECORDED,
     CONSENT_WITHDRAWN,
-    SOURCE,
     ConsentChanged,
 )
+from kamkor_common.messaging.outbox import stage
 from kamkor_registry.consents.models import Consent
 
 
-def _changed(consent: Consent, type: str) -> CloudEvent:
-    data = ConsentChanged(
+def _data(consent: Consent) -> ConsentChanged:
+    return ConsentChanged(
         consent_id=consent.id,
         household_id=consent.household_id,
         person_id=consent.person_id,
@@ -23,20 +25,13 @@ def _changed(consent: Consent, type: str) -> CloudEvent:
         expires_at=consent.expires_at,
         withdrawn_at=consent.withdrawn_at,
     )
-    return new_event(
-        source=SOURCE,
-        type=type,
-        key=consent.household_id,
-        data=data,
-        subject=f"household/{consent.household_id}",
-    )
 
 
-def consent_recorded(consent: Consent) -> CloudEvent:
+def stage_consent_recorded(session: AsyncSession, consent: Consent) -> CloudEvent:
     """`kamkor.registry.consent.recorded.v1`, keyed by the household id."""
-    return _changed(consent, CONSENT_RECORDED)
+    return stage(session, CONSENT_RECORDED, _data(consent))
 
 
-def consent_withdrawn(consent: Consent) -> CloudEvent:
+def stage_consent_withdrawn(session: AsyncSession, consent: Consent) -> CloudEvent:
     """`kamkor.registry.consent.withdrawn.v1`, keyed by the household id."""
-    return _changed(consent, CONSENT_WITHDRAWN)
+    return stage(session, CONSENT_WITHDRAWN, _data(consent))

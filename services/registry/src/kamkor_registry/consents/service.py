@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import NotFound, Unprocessable
-from kamkor_common.events import topics
-from kamkor_common.messaging import outbox
 from kamkor_common.pagination import PageParams
 from kamkor_common.reference.regions import local_today
 from kamkor_registry.audit import service as audit_service
@@ -130,7 +128,7 @@ async def record_consent(
     )
     await repository.add_consent(session, consent)
     _audit(session, principal, AuditAction.create, consent, purpose)
-    outbox.add_event(session, topics.REGISTRY_HOUSEHOLDS, events.consent_recorded(consent))
+    events.stage_consent_recorded(session, consent)
     return to_read(consent, now=now)
 
 
@@ -156,7 +154,7 @@ async def withdraw_consent(
         consent.withdrawn_by = principal.subject
         await session.flush()
         _audit(session, principal, AuditAction.withdraw, consent, purpose)
-        outbox.add_event(session, topics.REGISTRY_HOUSEHOLDS, events.consent_withdrawn(consent))
+        events.stage_consent_withdrawn(session, consent)
     return to_read(consent, now=now)
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.registry import (
     CHILD_MOVED,
     CHILD_REGISTERED,
     CHILD_UPDATED,
     HOUSEHOLD_REGISTERED,
     HOUSEHOLD_UPDATED,
-    SOURCE,
     ChildChanged,
     ChildMoved,
     HouseholdRegistered,
@@ -22,11 +21,14 @@ from kamkor_common.events.schemas.registry import (
     MemberFacts,
     MemberSnapshot,
 )
+from kamkor_common.messaging.outbox import stage
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.households.repository import Membership
 
 
-def household_registered(household: Household, memberships: Sequence[Membership]) -> CloudEvent:
+def stage_household_registered(
+    session: AsyncSession, household: Household, memberships: Sequence[Membership]
+) -> CloudEvent:
     """`kamkor.registry.household.registered.v1`, keyed by the household id."""
     data = HouseholdRegistered(
         household_id=household.id,
@@ -43,13 +45,7 @@ def household_registered(household: Household, memberships: Sequence[Membership]
             for member, person in memberships
         ],
     )
-    return new_event(
-        source=SOURCE,
-        type=HOUSEHOLD_REGISTERED,
-        key=household.id,
-        data=data,
-        subject=f"household/{household.id}",
-    )
+    return stage(session, HOUSEHOLD_REGISTERED, data)
 
 
 def is_current(member: HouseholdMember, *, on: date) -> bool:
@@ -74,14 +70,8 @@ def member_snapshot(member: HouseholdMember, person: Person) -> MemberSnapshot:
     )
 
 
-def _event(type: str, household_id: str, data: BaseModel) -> CloudEvent:
-    return new_event(
-        source=SOURCE, type=type, key=household_id, data=data, subject=f"household/{household_id}"
-    )
-
-
-def household_updated(
-    household: Household, memberships: Sequence[Membership], *, on: date
+def stage_household_updated(
+    session: AsyncSession, household: Household, memberships: Sequence[Membership], *, on: date
 ) -> CloudEvent:
     """`kamkor.registry.household.updated.v1`: the household's facts and current members."""
     data = HouseholdUpdated(
@@ -92,23 +82,32 @@ def household_updated(
         language=household.language,
         members=[member_snapshot(m, p) for m, p in memberships if is_current(m, on=on)],
     )
-    return _event(HOUSEHOLD_UPDATED, household.id, data)
+    return stage(session, HOUSEHOLD_UPDATED, data)
 
 
-def child_registered(member: HouseholdMember, person: Person) -> CloudEvent:
+def stage_child_registered(
+    session: AsyncSession, member: HouseholdMember, person: Person
+) -> CloudEvent:
     """`kamkor.registry.child.registered.v1`: a child joined an existing household."""
     data = ChildChanged(household_id=member.household_id, child=member_snapshot(member, person))
-    return _event(CHILD_REGISTERED, member.household_id, data)
+    return stage(session, CHILD_REGISTERED, data)
 
 
-def child_updated(member: HouseholdMember, person: Person) -> CloudEvent:
+def stage_child_updated(
+    session: AsyncSession, member: HouseholdMember, person: Person
+) -> CloudEvent:
     """`kamkor.registry.child.updated.v1`: a child's record or care changed."""
     data = ChildChanged(household_id=member.household_id, child=member_snapshot(member, person))
-    return _event(CHILD_UPDATED, member.household_id, data)
+    return stage(session, CHILD_UPDATED, data)
 
 
-def child_moved(
-    member: HouseholdMember, person: Person, *, from_household_id: str, moved_on: date
+def stage_child_moved(
+    session: AsyncSession,
+    member: HouseholdMember,
+    person: Person,
+    *,
+    from_household_id: str,
+    moved_on: date,
 ) -> CloudEvent:
     """`kamkor.registry.child.moved.v1`, keyed by the household the child moved to."""
     data = ChildMoved(
@@ -118,4 +117,4 @@ def child_moved(
         moved_on=moved_on,
         child=member_snapshot(member, person),
     )
-    return _event(CHILD_MOVED, member.household_id, data)
+    return stage(session, CHILD_MOVED, data)

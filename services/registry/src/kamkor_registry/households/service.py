@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import Conflict, NotFound, Unprocessable
-from kamkor_common.events import topics
-from kamkor_common.messaging import outbox
 from kamkor_common.pagination import PageParams
 from kamkor_common.reference.regions import (
     DISTRICTS_BY_CODE,
@@ -219,9 +217,7 @@ async def create_household(
         + [audit_service.person(p.id, household.id) for p in persons],
         purpose=purpose,
     )
-    outbox.add_event(
-        session, topics.REGISTRY_HOUSEHOLDS, events.household_registered(household, ordered)
-    )
+    events.stage_household_registered(session, household, ordered)
     return to_read(household, ordered, on=on)
 
 
@@ -311,11 +307,7 @@ async def stage_household_updated(
 ) -> list[Membership]:
     """Stage the household's updated snapshot; returns its memberships as now recorded."""
     memberships = (await repository.list_memberships(session, [household.id]))[household.id]
-    outbox.add_event(
-        session,
-        topics.REGISTRY_HOUSEHOLDS,
-        events.household_updated(household, memberships, on=on),
-    )
+    events.stage_household_updated(session, household, memberships, on=on)
     return memberships
 
 

@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.auth import Principal
 from kamkor_common.errors import Conflict, NotFound, Unprocessable
-from kamkor_common.events import topics
-from kamkor_common.messaging import outbox
 from kamkor_common.reference.regions import local_today
 from kamkor_registry.audit import service as audit_service
 from kamkor_registry.audit.models import AuditAction
@@ -240,10 +238,10 @@ async def _changed(
     households_service.bump(household)
     await session.flush()
     if stay.role == "child" and household_events.is_current(stay, on=on):
-        event = (household_events.child_registered if new else household_events.child_updated)(
-            stay, person
+        stage_child = (
+            household_events.stage_child_registered if new else household_events.stage_child_updated
         )
-        outbox.add_event(session, topics.REGISTRY_HOUSEHOLDS, event)
+        stage_child(session, stay, person)
         memberships = (await households_repository.list_memberships(session, [household.id]))[
             household.id
         ]
@@ -320,10 +318,8 @@ async def move_child(
     await session.flush()
     person = await households_repository.get_person(session, person_id)
     assert person is not None
-    outbox.add_event(
-        session,
-        topics.REGISTRY_HOUSEHOLDS,
-        household_events.child_moved(new, person, from_household_id=source.id, moved_on=moved_on),
+    household_events.stage_child_moved(
+        session, new, person, from_household_id=source.id, moved_on=moved_on
     )
     await households_service.stage_household_updated(session=session, household=source, on=on)
     audit_service.record(

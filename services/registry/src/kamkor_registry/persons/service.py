@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import NotFound, Unprocessable
-from kamkor_common.events import topics
-from kamkor_common.messaging import outbox
 from kamkor_common.reference.regions import age_on, local_today
 from kamkor_registry.audit import service as audit_service
 from kamkor_registry.audit.models import AuditAction
@@ -162,9 +160,7 @@ async def stage_person_changed(
     by_id = {household.id: household for household in households}
     for stay in current:
         if stay.role == "child":
-            outbox.add_event(
-                session, topics.REGISTRY_HOUSEHOLDS, household_events.child_updated(stay, person)
-            )
+            household_events.stage_child_updated(session, stay, person)
         else:
             await households_service.stage_household_updated(
                 session=session, household=by_id[stay.household_id], on=on

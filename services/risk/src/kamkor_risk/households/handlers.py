@@ -19,5 +19,5 @@ async def on_household_registered(*, session: AsyncSession, event: CloudEvent) -
 CONSUMER = ConsumerSpec(
     group_id="risk-households",
     topics=[REGISTRY_HOUSEHOLDS],
-    handlers={registry_events.HOUSEHOLD_REGISTERED: on_household_registered},
+    handlers={registry_events.HOUSEHOLD_REGISTERED.type: on_household_registered},
 )

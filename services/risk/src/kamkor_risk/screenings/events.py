@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from kamkor_common.events.envelope import CloudEvent, new_event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas import risk as risk_events
 from kamkor_common.events.schemas.risk import Domain, Sex
+from kamkor_common.messaging.outbox import stage
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.rules.schemas import DomainScore
 from kamkor_risk.screenings.models import Screening
@@ -28,26 +31,29 @@ def _findings(
     ]
 
 
-def screening_completed(
-    *, screening: Screening, results: Sequence[DomainScore], flag_ids: Mapping[Domain, str]
+def stage_screening_completed(
+    session: AsyncSession,
+    *,
+    screening: Screening,
+    results: Sequence[DomainScore],
+    flag_ids: Mapping[Domain, str],
 ) -> CloudEvent:
     """Every domain's result, flagged or not."""
-    return new_event(
-        source=risk_events.SOURCE,
-        type=risk_events.SCREENING_COMPLETED,
-        key=screening.household_id,
-        subject=f"household/{screening.household_id}",
-        correlation_id=screening.id,
-        data=risk_events.ScreeningCompleted(
+    return stage(
+        session,
+        risk_events.SCREENING_COMPLETED,
+        risk_events.ScreeningCompleted(
             screening_id=screening.id,
             household_id=screening.household_id,
             rule_set_version=screening.rule_set_version,
             domains=_findings(results, flag_ids),
         ),
+        correlation_id=screening.id,
     )
 
 
-def family_flagged(
+def stage_family_flagged(
+    session: AsyncSession,
     *,
     screening: Screening,
     household: RiskHousehold,
@@ -57,13 +63,10 @@ def family_flagged(
     flag_ids: Mapping[Domain, str],
 ) -> CloudEvent:
     """What routing needs about the domains at medium or above, and nothing more."""
-    return new_event(
-        source=risk_events.SOURCE,
-        type=risk_events.FAMILY_FLAGGED,
-        key=household.household_id,
-        subject=f"household/{household.household_id}",
-        correlation_id=screening.id,
-        data=risk_events.FamilyFlagged(
+    return stage(
+        session,
+        risk_events.FAMILY_FLAGGED,
+        risk_events.FamilyFlagged(
             screening_id=screening.id,
             household_id=household.household_id,
             region=household.region,
@@ -74,18 +77,18 @@ def family_flagged(
             domains=_findings(flagged, flag_ids),
             member_sexes=member_sexes,
         ),
+        correlation_id=screening.id,
     )
 
 
-def flag_changed(*, screening: Screening, change: FlagChange) -> CloudEvent:
+def stage_flag_changed(
+    session: AsyncSession, *, screening: Screening, change: FlagChange
+) -> CloudEvent:
     """A flag whose severity the screening changed, or that it resolved."""
-    return new_event(
-        source=risk_events.SOURCE,
-        type=risk_events.FLAG_RESOLVED if change.change == "resolved" else risk_events.FLAG_UPDATED,
-        key=change.household_id,
-        subject=f"household/{change.household_id}",
-        correlation_id=screening.id,
-        data=risk_events.FlagChanged(
+    return stage(
+        session,
+        risk_events.FLAG_RESOLVED if change.change == "resolved" else risk_events.FLAG_UPDATED,
+        risk_events.FlagChanged(
             flag_id=change.id,
             household_id=change.household_id,
             domain=change.domain,
@@ -94,4 +97,5 @@ def flag_changed(*, screening: Screening, change: FlagChange) -> CloudEvent:
             screening_id=screening.id,
             rule_set_version=screening.rule_set_version,
         ),
+        correlation_id=screening.id,
     )

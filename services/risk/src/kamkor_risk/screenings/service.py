@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import Forbidden, NotFound
-from kamkor_common.events.topics import RISK_FLAGS
-from kamkor_common.messaging.outbox import add_event
 from kamkor_common.pagination import PageParams
 from kamkor_risk.households import repository as households_repository
 from kamkor_risk.households import service as households_service
@@ -95,27 +93,22 @@ async def create_screening(
     changes = await _apply_flags(session=session, screening=screening, results=results, now=now)
 
     open_flag_ids = {c.domain: c.id for c in changes if c.status == OPEN}
-    add_event(
-        session,
-        RISK_FLAGS,
-        events.screening_completed(screening=screening, results=results, flag_ids=open_flag_ids),
+    events.stage_screening_completed(
+        session, screening=screening, results=results, flag_ids=open_flag_ids
     )
     for change in changes:
         if change.change in ("updated", "resolved"):
-            add_event(session, RISK_FLAGS, events.flag_changed(screening=screening, change=change))
+            events.stage_flag_changed(session, screening=screening, change=change)
     flagged = [r for r in results if severity_rank(r.severity) >= FLAG_THRESHOLD]
     if flagged:
-        add_event(
+        events.stage_family_flagged(
             session,
-            RISK_FLAGS,
-            events.family_flagged(
-                screening=screening,
-                household=household,
-                children_ages=households_service.children_ages(household),
-                member_sexes=households_service.member_sexes(household),
-                flagged=flagged,
-                flag_ids=open_flag_ids,
-            ),
+            screening=screening,
+            household=household,
+            children_ages=households_service.children_ages(household),
+            member_sexes=households_service.member_sexes(household),
+            flagged=flagged,
+            flag_ids=open_flag_ids,
         )
     domains = [DomainAssessmentRead.model_validate(r.model_dump()) for r in results]
     return ScreeningCreated(**_screening_read(screening, domains).model_dump(), flags=changes)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.events.envelope import CloudEvent, new_event
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.referral import BedHoldRequested
 from kamkor_common.events.schemas.shelter import (
     HOLD_CONFIRMED,
@@ -13,35 +12,13 @@ from kamkor_common.events.schemas.shelter import (
     HOLD_PLACED,
     HOLD_REJECTED,
     HOLD_RELEASED,
-    SOURCE,
     HoldConfirmed,
     HoldPlaced,
     HoldRejected,
     HoldReleased,
 )
-from kamkor_common.events.topics import SHELTER_CAPACITY
-from kamkor_common.messaging.outbox import add_event
+from kamkor_common.messaging.outbox import stage
 from kamkor_shelter.holds.models import BedHold
-
-
-def _stage(
-    session: AsyncSession,
-    *,
-    type: str,
-    shelter_id: str,
-    data: BaseModel,
-    cause: CloudEvent | None,
-) -> CloudEvent:
-    event = new_event(
-        source=SOURCE,
-        type=type,
-        key=shelter_id,
-        subject=f"shelter/{shelter_id}",
-        data=data,
-        cause=cause,
-    )
-    add_event(session, SHELTER_CAPACITY, event)
-    return event
 
 
 def stage_hold_placed(
@@ -55,7 +32,7 @@ def stage_hold_placed(
         category=hold.category,
         expires_at=hold.expires_at,
     )
-    return _stage(session, type=HOLD_PLACED, shelter_id=hold.shelter_id, data=data, cause=cause)
+    return stage(session, HOLD_PLACED, data, cause=cause)
 
 
 def stage_hold_rejected(
@@ -72,9 +49,7 @@ def stage_hold_rejected(
         category=request.category,
         reason=reason,
     )
-    return _stage(
-        session, type=HOLD_REJECTED, shelter_id=request.shelter_id, data=data, cause=cause
-    )
+    return stage(session, HOLD_REJECTED, data, cause=cause)
 
 
 def stage_hold_released(
@@ -87,8 +62,8 @@ def stage_hold_released(
         shelter_id=hold.shelter_id,
         reason=hold.reason or hold.status,
     )
-    event_type = HOLD_EXPIRED if hold.status == "expired" else HOLD_RELEASED
-    return _stage(session, type=event_type, shelter_id=hold.shelter_id, data=data, cause=cause)
+    spec = HOLD_EXPIRED if hold.status == "expired" else HOLD_RELEASED
+    return stage(session, spec, data, cause=cause)
 
 
 def stage_hold_confirmed(session: AsyncSession, hold: BedHold) -> CloudEvent:
@@ -100,4 +75,4 @@ def stage_hold_confirmed(session: AsyncSession, hold: BedHold) -> CloudEvent:
         category=hold.category,
         beds=hold.beds,
     )
-    return _stage(session, type=HOLD_CONFIRMED, shelter_id=hold.shelter_id, data=data, cause=None)
+    return stage(session, HOLD_CONFIRMED, data)

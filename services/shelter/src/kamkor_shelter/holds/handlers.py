@@ -37,7 +37,7 @@ def referral_consumer(settings: ShelterSettings) -> ConsumerSpec:
         group_id=GROUP_ID,
         topics=[REFERRAL_REFERRALS],
         handlers={
-            BED_HOLD_REQUESTED: on_hold_requested,
-            BED_HOLD_RELEASE_REQUESTED: on_release_requested,
+            BED_HOLD_REQUESTED.type: on_hold_requested,
+            BED_HOLD_RELEASE_REQUESTED.type: on_release_requested,
         },
     )

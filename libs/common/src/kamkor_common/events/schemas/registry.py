@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from kamkor_common.events.spec import D, EventSpec
+from kamkor_common.events.topics import REGISTRY_HOUSEHOLDS
+
 SOURCE = "/kamkor/registry"
-HOUSEHOLD_REGISTERED = "kamkor.registry.household.registered.v1"
 
 MemberRole = Literal["child", "parent", "caregiver", "grandparent", "other"]
 
@@ -27,13 +29,6 @@ class HouseholdRegistered(BaseModel):
     language: Literal["ky", "ru", "en"]
     members: list[MemberFacts]
 
-
-HOUSEHOLD_UPDATED = "kamkor.registry.household.updated.v1"
-CHILD_REGISTERED = "kamkor.registry.child.registered.v1"
-CHILD_UPDATED = "kamkor.registry.child.updated.v1"
-CHILD_MOVED = "kamkor.registry.child.moved.v1"
-CONSENT_RECORDED = "kamkor.registry.consent.recorded.v1"
-CONSENT_WITHDRAWN = "kamkor.registry.consent.withdrawn.v1"
 
 MigrationStatus = Literal["abroad", "elsewhere", "home"]
 SchoolEnrolment = Literal["enrolled", "not_enrolled", "home_schooled", "not_school_age"]
@@ -100,3 +95,52 @@ class ConsentChanged(BaseModel):
     given_at: datetime
     expires_at: datetime | None = None
     withdrawn_at: datetime | None = None
+
+
+def _spec(type: str, data: type[D], summary: str) -> EventSpec[D]:
+    return EventSpec(
+        type=type,
+        topic=REGISTRY_HOUSEHOLDS,
+        data=data,
+        source=SOURCE,
+        key="household_id",
+        subject="household",
+        summary=summary,
+    )
+
+
+HOUSEHOLD_REGISTERED: EventSpec[HouseholdRegistered] = _spec(
+    "kamkor.registry.household.registered.v1",
+    HouseholdRegistered,
+    "A household and its members were registered.",
+)
+CONSENT_RECORDED: EventSpec[ConsentChanged] = _spec(
+    "kamkor.registry.consent.recorded.v1",
+    ConsentChanged,
+    "A consent (or a legal basis) to share the family's details was recorded.",
+)
+CONSENT_WITHDRAWN: EventSpec[ConsentChanged] = _spec(
+    "kamkor.registry.consent.withdrawn.v1",
+    ConsentChanged,
+    "A consent was withdrawn.",
+)
+HOUSEHOLD_UPDATED: EventSpec[HouseholdUpdated] = _spec(
+    "kamkor.registry.household.updated.v1",
+    HouseholdUpdated,
+    "A household's coded facts or its current members changed (a full snapshot).",
+)
+CHILD_REGISTERED: EventSpec[ChildChanged] = _spec(
+    "kamkor.registry.child.registered.v1",
+    ChildChanged,
+    "A child was registered into an existing household.",
+)
+CHILD_UPDATED: EventSpec[ChildChanged] = _spec(
+    "kamkor.registry.child.updated.v1",
+    ChildChanged,
+    "A child's record changed.",
+)
+CHILD_MOVED: EventSpec[ChildMoved] = _spec(
+    "kamkor.registry.child.moved.v1",
+    ChildMoved,
+    "A child left one household for another; keyed by the household moved to.",
+)

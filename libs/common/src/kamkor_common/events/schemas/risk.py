@@ -6,11 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from kamkor_common.events.spec import D, EventSpec
+from kamkor_common.events.topics import RISK_FLAGS
+
 SOURCE = "/kamkor/risk"
-SCREENING_COMPLETED = "kamkor.risk.screening.completed.v1"
-FAMILY_FLAGGED = "kamkor.risk.family.flagged.v1"
-FLAG_UPDATED = "kamkor.risk.flag.updated.v1"
-FLAG_RESOLVED = "kamkor.risk.flag.resolved.v1"
 
 Domain = Literal[
     "financial", "housing", "psychosocial", "maternal_newborn", "child_protection", "caregiving"
@@ -61,3 +60,35 @@ class FlagChanged(BaseModel):
     previous_severity: Severity | None
     screening_id: str
     rule_set_version: str
+
+
+def _spec(type: str, data: type[D], summary: str) -> EventSpec[D]:
+    return EventSpec(
+        type=type,
+        topic=RISK_FLAGS,
+        data=data,
+        source=SOURCE,
+        key="household_id",
+        subject="household",
+        summary=summary,
+    )
+
+
+SCREENING_COMPLETED: EventSpec[ScreeningCompleted] = _spec(
+    "kamkor.risk.screening.completed.v1",
+    ScreeningCompleted,
+    "A screening was scored: every domain's result, flagged or not.",
+)
+FAMILY_FLAGGED: EventSpec[FamilyFlagged] = _spec(
+    "kamkor.risk.family.flagged.v1",
+    FamilyFlagged,
+    "A screening found at least one domain at medium severity or above.",
+)
+FLAG_UPDATED: EventSpec[FlagChanged] = _spec(
+    "kamkor.risk.flag.updated.v1", FlagChanged, "An open flag's severity changed."
+)
+FLAG_RESOLVED: EventSpec[FlagChanged] = _spec(
+    "kamkor.risk.flag.resolved.v1",
+    FlagChanged,
+    "A flag closed: the domain fell below the threshold.",
+)

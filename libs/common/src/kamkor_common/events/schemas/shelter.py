@@ -7,14 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from kamkor_common.events.schemas.referral import BedCategory
+from kamkor_common.events.spec import D, EventSpec
+from kamkor_common.events.topics import SHELTER_CAPACITY
 
 SOURCE = "/kamkor/shelter"
-CAPACITY_CHANGED = "kamkor.shelter.capacity.changed.v1"
-HOLD_PLACED = "kamkor.shelter.hold.placed.v1"
-HOLD_REJECTED = "kamkor.shelter.hold.rejected.v1"
-HOLD_RELEASED = "kamkor.shelter.hold.released.v1"
-HOLD_EXPIRED = "kamkor.shelter.hold.expired.v1"
-HOLD_CONFIRMED = "kamkor.shelter.hold.confirmed.v1"
 
 
 class CategoryCapacity(BaseModel):
@@ -73,3 +69,39 @@ class HoldConfirmed(BaseModel):
     shelter_id: str
     category: BedCategory
     beds: int
+
+
+def _spec(type: str, data: type[D], summary: str) -> EventSpec[D]:
+    return EventSpec(
+        type=type,
+        topic=SHELTER_CAPACITY,
+        data=data,
+        source=SOURCE,
+        key="shelter_id",
+        subject="shelter",
+        summary=summary,
+    )
+
+
+CAPACITY_CHANGED: EventSpec[CapacityChanged] = _spec(
+    "kamkor.shelter.capacity.changed.v1",
+    CapacityChanged,
+    "A full snapshot of one shelter's availability.",
+)
+HOLD_PLACED: EventSpec[HoldPlaced] = _spec(
+    "kamkor.shelter.hold.placed.v1", HoldPlaced, "Beds are held for a referral until expires_at."
+)
+HOLD_REJECTED: EventSpec[HoldRejected] = _spec(
+    "kamkor.shelter.hold.rejected.v1", HoldRejected, "The shelter could not hold a bed."
+)
+HOLD_RELEASED: EventSpec[HoldReleased] = _spec(
+    "kamkor.shelter.hold.released.v1", HoldReleased, "A held bed was let go on request."
+)
+HOLD_EXPIRED: EventSpec[HoldReleased] = _spec(
+    "kamkor.shelter.hold.expired.v1", HoldReleased, "A held bed was let go: its time ran out."
+)
+HOLD_CONFIRMED: EventSpec[HoldConfirmed] = _spec(
+    "kamkor.shelter.hold.confirmed.v1",
+    HoldConfirmed,
+    "The family arrived: the held beds are occupied now.",
+)

@@ -8,132 +8,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlmodel import col
 
 from kamkor_common.events.schemas import referral as referral_events
 from kamkor_common.events.schemas import shelter
-from kamkor_common.events.schemas.risk import FamilyFlagged
 from kamkor_common.events.topics import REFERRAL_REFERRALS
-from kamkor_common.messaging.outbox import OutboxMessage
-from kamkor_common.reference.partners import SHELTER_OPERATOR, SeedOrganization, SeedService
-from kamkor_referral.config import ReferralSettings
-from kamkor_referral.directory.service import seed_directory
-from kamkor_referral.needs import service as needs_service
+from kamkor_common.reference.partners import SHELTER_OPERATOR
+from kamkor_referral.housing import service as housing_service
 from kamkor_referral.referrals import repository
-from kamkor_referral.referrals import service as referral_service
-from kamkor_referral.referrals.schemas import DeadlineRun
-
-# Two home-care partners in Talas, on the quiet service's own database: one for the
-# Bakai-Ata district, one for the whole region.
-DISTRICT_ORG = "7e570000-0000-4000-8000-00000000f001"
-REGION_ORG = "7e570000-0000-4000-8000-00000000f002"
-HOME_CARE = (
-    SeedOrganization(
-        id=DISTRICT_ORG,
-        name="Bakai-Ata home care",
-        type="ngo",
-        languages=("ky",),
-        services=(
-            SeedService(
-                "7e570000-0000-4000-8000-00000000f101",
-                "home_care_support",
-                "Home care, Bakai-Ata",
-                ("KG-T-01",),
-            ),
-        ),
-    ),
-    SeedOrganization(
-        id=REGION_ORG,
-        name="Talas home care",
-        type="ngo",
-        languages=("ky", "ru"),
-        services=(
-            SeedService(
-                "7e570000-0000-4000-8000-00000000f102",
-                "home_care_support",
-                "Home care, Talas region",
-                ("KG-T",),
-            ),
-        ),
-    ),
+from tests.referral.quiet import (
+    DISTRICT_ORG,
+    MINUTE,
+    REGION_ORG,
+    due_at,
+    flag,
+    home_care,
+    made_at,
+    outbox_types,
+    run_deadlines,
+    staff_view,
 )
-MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture(scope="session")
-async def quiet(quiet_referral: Any) -> Any:
-    async with quiet_referral.database.sessionmaker() as session, session.begin():
-        await seed_directory(session=session, organizations=HOME_CARE)
-    return quiet_referral
-
-
-async def flag(
-    quiet: Any,
-    household_id: str,
-    *domains: tuple[str, str],
-    region: str = "KG-T",
-    district: str = "KG-T-01",
-) -> dict[str, dict[str, Any]]:
-    """Flag the family as the risk service would; returns its referrals by service type."""
-    event = quiet.family_flagged(household_id, *domains, region=region, district=district)
-    async with quiet.database.sessionmaker() as session, session.begin():
-        await referral_service.open_from_flag(
-            session=session,
-            flagged=FamilyFlagged.model_validate(event.data),
-            cause=event,
-            mapping=mapping(quiet.settings),
-            settings=quiet.settings,
-        )
-    return dict(await quiet.referrals(household_id))
-
-
-async def home_care(quiet: Any, severity: str = "critical") -> dict[str, Any]:
-    """A new family in Bakai-Ata needing home care: `critical` makes it stat."""
-    found = await flag(quiet, str(uuid.uuid4()), ("caregiving", severity))
-    referral = found["home_care_support"]
-    assert referral["status"] == "requested"
-    assert referral["partner"]["organization_id"] == DISTRICT_ORG
-    return dict(referral)
-
-
-async def run_deadlines(
-    quiet: Any, now: datetime, settings: ReferralSettings | None = None
-) -> DeadlineRun:
-    """One run of the deadline timer, with its clock at `now`."""
-    settings = settings or quiet.settings
-    async with quiet.database.sessionmaker() as session, session.begin():
-        return await referral_service.handle_due_responses(
-            session=session, now=now, settings=settings, mapping=mapping(settings)
-        )
-
-
-async def staff_view(quiet: Any, referral: dict[str, Any]) -> dict[str, Any]:
-    return dict((await quiet.referrals(referral["household_id"]))[referral["service_type"]])
-
-
-def mapping(settings: ReferralSettings) -> Any:
-    return needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
-
-
-def due_at(referral: dict[str, Any]) -> datetime:
-    """When the current attempt's answer is due."""
-    return datetime.fromisoformat(referral["attempts"][-1]["response_due_at"])
-
-
-def made_at(referral: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(referral["attempts"][-1]["created_at"])
-
-
-async def outbox_types(quiet: Any, referral_id: str) -> list[str]:
-    """The event types staged for the referral, in order."""
-    async with quiet.database.sessionmaker() as session:
-        rows = await session.scalars(
-            select(col(OutboxMessage.event_type))
-            .where(col(OutboxMessage.key) == referral_id)
-            .order_by(col(OutboxMessage.id))
-        )
-        return list(rows)
 
 
 class TestHandleDueResponses:
@@ -172,10 +65,10 @@ class TestHandleDueResponses:
         )
         # A missed deadline is no rejection: only the routing and the escalation are told.
         assert [(e.type, e.data["reason"]) for e in published] == [
-            (referral_events.REFERRAL_CREATED, None),
-            (referral_events.REFERRAL_ROUTED, "new_referral"),
-            (referral_events.REFERRAL_ROUTED, "deadline_missed"),
-            (referral_events.REFERRAL_ESCALATED, "deadline_missed"),
+            (referral_events.REFERRAL_CREATED.type, None),
+            (referral_events.REFERRAL_ROUTED.type, "new_referral"),
+            (referral_events.REFERRAL_ROUTED.type, "deadline_missed"),
+            (referral_events.REFERRAL_ESCALATED.type, "deadline_missed"),
         ]
         assert published[2].data["organization_id"] == REGION_ORG
         assert published[2].data["attempt"] == 2
@@ -189,7 +82,7 @@ class TestHandleDueResponses:
         held_at = referral["shelter_id"]
         if hold == "held":
             async with quiet.database.sessionmaker() as session, session.begin():
-                await referral_service.record_hold_placed(
+                await housing_service.record_hold_placed(
                     session=session,
                     placed=shelter.HoldPlaced(
                         hold_id=str(uuid.uuid4()),
@@ -212,7 +105,7 @@ class TestHandleDueResponses:
             REFERRAL_REFERRALS,
             lambda e: (
                 e.partitionkey == referral["id"]
-                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED
+                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED.type
             ),
         )
         assert release.data == {
@@ -221,11 +114,11 @@ class TestHandleDueResponses:
             "reason": "deadline_missed",
         }
         assert await outbox_types(quiet, referral["id"]) == [
-            referral_events.REFERRAL_CREATED,
-            referral_events.REFERRAL_ROUTED,
-            referral_events.BED_HOLD_REQUESTED,
-            referral_events.BED_HOLD_RELEASE_REQUESTED,
-            referral_events.REFERRAL_ESCALATED,
+            referral_events.REFERRAL_CREATED.type,
+            referral_events.REFERRAL_ROUTED.type,
+            referral_events.BED_HOLD_REQUESTED.type,
+            referral_events.BED_HOLD_RELEASE_REQUESTED.type,
+            referral_events.REFERRAL_ESCALATED.type,
         ]
 
     async def test_the_half_time_reminder_is_recorded_once(self, quiet: Any) -> None:
@@ -247,8 +140,20 @@ class TestHandleDueResponses:
         due = f"{due_at(referral):%Y-%m-%d %H:%M} UTC"
         reminders = [r for r in reminded["reasons"] if r.startswith("reminder:")]
         assert reminders == [f"reminder: response due at {due} (Bakai-Ata home care)"]
-        # Recorded, not published: no event type of its own.
-        assert await outbox_types(quiet, referral["id"]) == staged
+        # Published once, for the partner's webhooks.
+        assert await outbox_types(quiet, referral["id"]) == [
+            *staged,
+            referral_events.REFERRAL_REMINDER_DUE.type,
+        ]
+        [reminder] = await quiet.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == referral["id"]
+                and e.type == referral_events.REFERRAL_REMINDER_DUE.type
+            ),
+        )
+        assert datetime.fromisoformat(reminder.data["response_due_at"]) == due_at(referral)
+        assert reminder.data["organization_id"] == DISTRICT_ORG
 
         again = await run_deadlines(quiet, due_at(referral) - MINUTE)
         assert referral["id"] not in again.reminded + again.expired
@@ -321,6 +226,18 @@ class TestOpenFromFlag:
         assert len(raised["attempts"]) == 1
         assert due_at(raised) == made_at(routine) + timedelta(hours=2)
         assert f"response now due at {due_at(raised):%Y-%m-%d %H:%M} UTC" in raised["reasons"]
+        assert (await outbox_types(quiet, routine["id"]))[-1] == (
+            referral_events.REFERRAL_DEADLINE_MOVED.type
+        )
+        [moved] = await quiet.events(
+            REFERRAL_REFERRALS,
+            lambda e: (
+                e.partitionkey == routine["id"]
+                and e.type == referral_events.REFERRAL_DEADLINE_MOVED.type
+            ),
+        )
+        assert moved.data["priority"] == "stat" and moved.data["reason"] == "priority_raised"
+        assert datetime.fromisoformat(moved.data["response_due_at"]) == due_at(raised)
 
         run = await run_deadlines(quiet, due_at(raised) + MINUTE)
         assert routine["id"] in run.expired

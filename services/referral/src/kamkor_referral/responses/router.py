@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime
 
 from kamkor_common.auth import Principal, require_roles
 from kamkor_common.db import SessionDep
@@ -12,13 +13,13 @@ from kamkor_common.pagination import PageParams, page_params
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.needs import service as needs_service
 from kamkor_referral.needs.schemas import NeedsMapping
-from kamkor_referral.referrals import service
 from kamkor_referral.referrals.schemas import (
     PartnerReferralList,
     PartnerReferralRead,
     ReferralReject,
-    ReferralStatus,
 )
+from kamkor_referral.referrals.states import ReferralStatus
+from kamkor_referral.responses import service
 
 router = APIRouter(prefix="/partner/v1/referrals", tags=["partner referrals"])
 
@@ -47,11 +48,23 @@ async def list_referrals(
     session: SessionDep,
     principal: Partner,
     page: Annotated[PageParams, Depends(page_params)],
-    status: ReferralStatus | None = None,
+    status: Annotated[
+        ReferralStatus | None,
+        Query(description="As you see it: a referral you declined stays `rejected`."),
+    ] = None,
+    changed_since: Annotated[
+        AwareDatetime | None,
+        Query(description="Only what changed after this moment, least recently changed first."),
+    ] = None,
 ) -> PartnerReferralList:
-    """The referrals addressed to your organisation, newest first."""
+    """Every referral your organisation was asked to take, newest first; poll with
+    `changed_since`."""
     return await service.partner_list(
-        session=session, principal=principal, status=status, page=page
+        session=session,
+        principal=principal,
+        status=status,
+        changed_since=changed_since,
+        page=page,
     )
 
 
@@ -59,7 +72,7 @@ async def list_referrals(
 async def get_referral(
     referral_id: str, session: SessionDep, principal: Partner
 ) -> PartnerReferralRead:
-    """One referral addressed to your organisation, with the time your answer is due."""
+    """One referral your organisation was asked to take, with the time your answer is due."""
     return await service.partner_get(session=session, principal=principal, referral_id=referral_id)
 
 

@@ -6,75 +6,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas import referral as referral_events
 from kamkor_common.events.schemas import shelter
 from kamkor_common.events.topics import REFERRAL_REFERRALS
-from kamkor_common.reference.partners import SHELTER_OPERATOR, SeedOrganization, SeedService
-from kamkor_referral.directory.service import seed_directory
-
-# Two home-care partners in Talas that nothing else in the suite uses: one for a district,
-# one for the whole region. Nobody in the reference network offers home care.
-DISTRICT_ORG = "7e570000-0000-4000-8000-00000000d001"
-REGION_ORG = "7e570000-0000-4000-8000-00000000d002"
-TALAS_HOME_CARE = (
-    SeedOrganization(
-        id=DISTRICT_ORG,
-        name="Bakai-Ata home care",
-        type="ngo",
-        languages=("ky",),
-        services=(
-            SeedService(
-                "7e570000-0000-4000-8000-00000000e001",
-                "home_care_support",
-                "Home care, Bakai-Ata",
-                ("KG-T-01",),
-            ),
-        ),
-    ),
-    SeedOrganization(
-        id=REGION_ORG,
-        name="Talas home care",
-        type="ngo",
-        languages=("ky", "ru"),
-        services=(
-            SeedService(
-                "7e570000-0000-4000-8000-00000000e002",
-                "home_care_support",
-                "Home care, Talas region",
-                ("KG-T",),
-            ),
-        ),
-    ),
+from kamkor_common.reference.partners import SHELTER_OPERATOR
+from tests.referral.talas import (
+    DISTRICT_ORG,
+    REGION_ORG,
+    home_care_referral,
+    mentions,
+    partner,
 )
-
-
-@pytest.fixture(scope="session")
-async def talas(referral: Any) -> Any:
-    async with referral.database.sessionmaker() as session, session.begin():
-        await seed_directory(session=session, organizations=TALAS_HOME_CARE)
-    return referral
-
-
-async def home_care_referral(referral: Any) -> dict[str, Any]:
-    """A caregiving flag in Bakai-Ata: an urgent home-care referral to the district partner."""
-    household_id = str(uuid.uuid4())
-    await referral.flag(household_id, ("caregiving", "high"), region="KG-T", district="KG-T-01")
-    found = await referral.wait_for_referrals(
-        household_id, lambda f: f.get("home_care_support", {}).get("status") == "requested"
-    )
-    return dict(found["home_care_support"])
-
-
-def partner(referral: Any, organization_id: str | None) -> dict[str, str]:
-    return referral.token("partner", organization_id=organization_id)
-
-
-def mentions(events: list[CloudEvent], text: str) -> bool:
-    """Whether any of the events carries the text anywhere in its serialised form."""
-    return any(text in event.to_bytes().decode() for event in events)
 
 
 class TestPartnerReading:
@@ -107,7 +49,10 @@ class TestPartnerReading:
             "shelter_id",
             "created_at",
             "response_due_at",
+            "attempt_outcome",
+            "changed_at",
         }
+        assert body["attempt_outcome"] == "pending" and body["status"] == "requested"
         assert body["priority"] == "urgent" and body["district"] == "KG-T-01"
         routed_at = datetime.fromisoformat(staff_view["attempts"][0]["created_at"])
         assert datetime.fromisoformat(body["response_due_at"]) == routed_at + timedelta(hours=24)
@@ -169,6 +114,7 @@ class TestPartnerAnswers:
         again = await talas.client.post(url, headers=partner(talas, DISTRICT_ORG))
         assert again.status_code == 409
         assert again.json()["code"] == "invalid_transition"
+        assert again.json()["allowed"] == ["cancelled", "entered_in_error", "in_progress"]
 
         staff_view = (await talas.referrals(referral["household_id"]))["home_care_support"]
         assert staff_view["status"] == "accepted"
@@ -176,7 +122,8 @@ class TestPartnerAnswers:
         [accepted] = await talas.events(
             REFERRAL_REFERRALS,
             lambda e: (
-                e.partitionkey == referral["id"] and e.type == referral_events.REFERRAL_ACCEPTED
+                e.partitionkey == referral["id"]
+                and e.type == referral_events.REFERRAL_ACCEPTED.type
             ),
         )
         assert accepted.data["organization_id"] == DISTRICT_ORG
@@ -207,10 +154,17 @@ class TestPartnerAnswers:
             (2, "pending"),
         ]
         assert moved["attempts"][0]["reason"] == "no staff this month"
-        gone = await talas.client.get(
+        # The partner that declined keeps seeing it, as declined.
+        declined = await talas.client.get(
             f"/partner/v1/referrals/{referral['id']}", headers=partner(talas, DISTRICT_ORG)
         )
-        assert gone.status_code == 404
+        assert declined.status_code == 200
+        assert declined.json()["status"] == "rejected"
+        assert declined.json()["attempt_outcome"] == "rejected"
+        again = await talas.client.post(
+            url, json={"reason": "twice"}, headers=partner(talas, DISTRICT_ORG)
+        )
+        assert again.status_code == 404
 
         second = await talas.client.post(
             url, json={"reason": "outside our capacity"}, headers=partner(talas, REGION_ORG)
@@ -226,12 +180,12 @@ class TestPartnerAnswers:
         )
         # One key, one partition: the story is published in the order it happened.
         assert [e.type for e in published] == [
-            referral_events.REFERRAL_CREATED,
-            referral_events.REFERRAL_ROUTED,
-            referral_events.REFERRAL_REJECTED,
-            referral_events.REFERRAL_ROUTED,
-            referral_events.REFERRAL_REJECTED,
-            referral_events.REFERRAL_ESCALATED,
+            referral_events.REFERRAL_CREATED.type,
+            referral_events.REFERRAL_ROUTED.type,
+            referral_events.REFERRAL_REJECTED.type,
+            referral_events.REFERRAL_ROUTED.type,
+            referral_events.REFERRAL_REJECTED.type,
+            referral_events.REFERRAL_ESCALATED.type,
         ]
         assert [e.data["reason"] for e in published] == [
             None,
@@ -241,7 +195,7 @@ class TestPartnerAnswers:
             "rejected_by_partner",
             "no_eligible_partner",
         ]
-        rejected = [e for e in published if e.type == referral_events.REFERRAL_REJECTED]
+        rejected = [e for e in published if e.type == referral_events.REFERRAL_REJECTED.type]
         assert rejected[0].data["organization_id"] == DISTRICT_ORG
         # The partners' own words stay on the attempts; events carry codes only.
         assert not mentions(published, "no staff this month")
@@ -273,7 +227,7 @@ class TestPartnerAnswers:
             REFERRAL_REFERRALS,
             lambda e: (
                 e.partitionkey == shelter_referral["id"]
-                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED
+                and e.type == referral_events.BED_HOLD_RELEASE_REQUESTED.type
             ),
         )
         assert release.data["shelter_id"] == held_at
@@ -304,7 +258,7 @@ class TestPartnerAnswers:
         assert [a["outcome"] for a in waiting["attempts"]] == ["pending"]
 
         await referral.shelter_event(
-            shelter.HOLD_PLACED,
+            shelter.HOLD_PLACED.type,
             shelter_referral["shelter_id"],
             shelter.HoldPlaced(
                 hold_id=str(uuid.uuid4()),
@@ -320,3 +274,79 @@ class TestPartnerAnswers:
         accepted = await referral.client.post(url, headers=partner(referral, SHELTER_OPERATOR))
         assert accepted.status_code == 200, accepted.text
         assert accepted.json()["status"] == "accepted"
+
+
+class TestPartnerList:
+    async def test_a_declined_referral_stays_listed_as_rejected(self, talas: Any) -> None:
+        referral = await home_care_referral(talas)
+        await talas.client.post(
+            f"/partner/v1/referrals/{referral['id']}/reject",
+            json={"reason": "no staff"},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        rejected = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"status": "rejected", "limit": 500},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        [item] = [r for r in rejected.json()["items"] if r["id"] == referral["id"]]
+        assert item["attempt_outcome"] == "rejected"
+        requested = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"status": "requested", "limit": 500},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        assert referral["id"] not in {r["id"] for r in requested.json()["items"]}
+        # The partner it moved to sees it as requested.
+        theirs = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"status": "requested", "limit": 500},
+            headers=partner(talas, REGION_ORG),
+        )
+        assert referral["id"] in {r["id"] for r in theirs.json()["items"]}
+
+    async def test_changed_since_returns_only_later_changes_oldest_first(self, talas: Any) -> None:
+        first = await home_care_referral(talas)
+        listed = await talas.client.get(
+            f"/partner/v1/referrals/{first['id']}", headers=partner(talas, DISTRICT_ORG)
+        )
+        since = listed.json()["changed_at"]
+        second = await home_care_referral(talas)
+        await talas.client.post(
+            f"/partner/v1/referrals/{first['id']}/accept", headers=partner(talas, DISTRICT_ORG)
+        )
+        response = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"changed_since": since, "limit": 500},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        ids = [r["id"] for r in items]
+        assert first["id"] in ids and second["id"] in ids
+        assert ids.index(second["id"]) < ids.index(first["id"])
+        changed = [datetime.fromisoformat(r["changed_at"]) for r in items]
+        assert changed == sorted(changed)
+        assert all(c > datetime.fromisoformat(since) for c in changed)
+
+        naive = await talas.client.get(
+            "/partner/v1/referrals",
+            params={"changed_since": "2026-01-01T00:00:00"},
+            headers=partner(talas, DISTRICT_ORG),
+        )
+        assert naive.status_code == 422
+
+    async def test_pages_do_not_overlap(self, talas: Any) -> None:
+        for _ in range(3):
+            await home_care_referral(talas)
+        headers = partner(talas, DISTRICT_ORG)
+        one = await talas.client.get(
+            "/partner/v1/referrals", params={"limit": 2, "offset": 0}, headers=headers
+        )
+        two = await talas.client.get(
+            "/partner/v1/referrals", params={"limit": 2, "offset": 2}, headers=headers
+        )
+        assert one.json()["total"] == two.json()["total"] >= 3
+        first_ids = {r["id"] for r in one.json()["items"]}
+        assert len(first_ids) == 2
+        assert not first_ids & {r["id"] for r in two.json()["items"]}

@@ -1,0 +1,1 @@
+"""The consents and legal bases on record, kept from the registry's consent events."""

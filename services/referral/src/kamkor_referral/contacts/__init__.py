@@ -1,0 +1,1 @@
+"""A family's contact details for the partner that took its referral, consent permitting."""

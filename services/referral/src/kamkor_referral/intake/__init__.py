@@ -1,0 +1,1 @@
+"""Opening referrals from flags and raising their priority."""

@@ -1,0 +1,1 @@
+"""Addressing a referral to a partner as a new attempt, or escalating it."""

@@ -1,0 +1,1 @@
+"""Partners' answers to their referrals and the response deadlines."""

@@ -1,0 +1,1 @@
+"""Supervisors: the unassigned queue, escalations, and assignment by hand."""
