@@ -27,7 +27,7 @@ TABLES = {
     "idempotency_keys",
     "outbox_messages",
     "inbox_messages",
-    "consents",
+    "consent_records",
     "contact_reads",
 }
 

@@ -122,7 +122,7 @@ class TestContact:
         assert [c["given_name"] for c in body["contacts"]] == ["Aigul"]
         assert body["basis"]["consent_id"] == given.consent_id
         # The registry saw the referral service's own token, not the partner's.
-        assert registry.callers == ["service:referral:admin"]
+        assert registry.callers == ["service:referral:service"]
 
         [read] = await audited(talas, referral["id"])
         assert (read.household_id, read.role, read.organization_id, read.purpose) == (

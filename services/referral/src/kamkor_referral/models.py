@@ -6,7 +6,7 @@ from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_referral.capacity.models import ShelterAvailability
-from kamkor_referral.consents.models import Consent
+from kamkor_referral.consents.models import ConsentRecord
 from kamkor_referral.contacts.models import ContactRead
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
 from kamkor_referral.referrals.models import Referral, RoutingAttempt
@@ -14,7 +14,7 @@ from kamkor_referral.referrals.models import Referral, RoutingAttempt
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Consent",
+    "ConsentRecord",
     "ContactRead",
     "IdempotencyKey",
     "InboxMessage",

@@ -13,8 +13,8 @@ from kamkor_common.db import UTCDateTime, utcnow
 CONTACT_SHARING = "contact_sharing"
 
 
-class Consent(SQLModel, table=True):
-    __tablename__ = "consents"
+class ConsentRecord(SQLModel, table=True):
+    __tablename__ = "consent_records"
 
     consent_id: str = Field(primary_key=True, max_length=36)
     household_id: str = Field(max_length=36, index=True)

@@ -9,16 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.db import utcnow
 from kamkor_common.events.schemas.registry import ConsentChanged
 from kamkor_referral.consents import repository
-from kamkor_referral.consents.models import Consent
+from kamkor_referral.consents.models import ConsentRecord
 
 
 async def record(
     *, session: AsyncSession, change: ConsentChanged, withdrawn: bool = False
-) -> Consent:
+) -> ConsentRecord:
     """Store the consent as the registry states it now; a withdrawal keeps its moment."""
     consent = await repository.get(session, change.consent_id)
     if consent is None:
-        consent = Consent(
+        consent = ConsentRecord(
             consent_id=change.consent_id,
             household_id=change.household_id,
             scope=change.scope,
@@ -41,6 +41,6 @@ async def record(
 
 async def sharing_basis(
     *, session: AsyncSession, household_id: str, now: datetime | None = None
-) -> Consent | None:
+) -> ConsentRecord | None:
     """The consent or legal basis that allows sharing the family's contact details now."""
     return await repository.sharing_basis(session, household_id=household_id, now=now or utcnow())

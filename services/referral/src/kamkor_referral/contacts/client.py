@@ -17,9 +17,10 @@ from kamkor_common.telemetry import instrument_httpx
 from kamkor_referral.contacts.schemas import RegistryHousehold
 
 # Who the registry sees (and audits) reading the household: this service, not the partner,
-# whose token the registry would refuse.
+# whose token the registry would refuse. The `service` role reads one household, no lists
+# (decision 11).
 SERVICE_SUBJECT = "service:referral"
-SERVICE_ROLE = "admin"
+SERVICE_ROLE = "service"
 SERVICE_TOKEN_TTL_S = 60
 
 
