@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kamkor_common import metrics
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import Conflict
@@ -148,6 +149,13 @@ def deadline(
     return made_at + window, made_at + window / 2
 
 
+def record_partner_response(attempt: RoutingAttempt, *, outcome: str, at: datetime) -> None:
+    """How long the partner took to answer the attempt (or let its deadline pass)."""
+    metrics.partner_response.record(
+        max((at - attempt.created_at).total_seconds(), 0.0), {"outcome": str(outcome)}
+    )
+
+
 async def move_on(
     session: AsyncSession,
     referral: Referral,
@@ -170,6 +178,8 @@ async def move_on(
         attempt.outcome = outcome
         attempt.reason = attempt_reason[:2000]
         attempt.decided_at = now
+        if outcome in (AttemptOutcome.REJECTED, AttemptOutcome.EXPIRED):
+            record_partner_response(attempt, outcome=outcome, at=now)
     release_bed(session, referral, reason=release_reason)
     await route(
         session,

@@ -95,6 +95,9 @@ async def accept(
     if attempt is not None:
         attempt.outcome = AttemptOutcome.ACCEPTED
         attempt.decided_at = utcnow()
+        placement_service.record_partner_response(
+            attempt, outcome=AttemptOutcome.ACCEPTED, at=attempt.decided_at
+        )
     journal.move(referral, ReferralStatus.ACCEPTED, by=principal)
     partner = await referral_service.organization_name(session, referral)
     journal.note(referral, f"accepted by {partner}")
