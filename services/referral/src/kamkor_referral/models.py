@@ -8,6 +8,7 @@ from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_referral.capacity.models import ShelterAvailability
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
 from kamkor_referral.referrals.models import Referral, RoutingAttempt
+from kamkor_referral.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 metadata = SQLModel.metadata
 
@@ -21,5 +22,8 @@ __all__ = [
     "RoutingAttempt",
     "ServiceArea",
     "ShelterAvailability",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]
