@@ -26,10 +26,13 @@ from kamkor_referral.referrals import service as referral_service
 from kamkor_referral.referrals.handlers import ReferralHandlers
 from kamkor_referral.referrals.partner_router import router as partner_router
 from kamkor_referral.referrals.router import router as referral_router
+from kamkor_referral.webhooks import handlers as webhook_handlers
+from kamkor_referral.webhooks import worker as webhook_worker
+from kamkor_referral.webhooks.router import ROUTERS as WEBHOOK_ROUTERS
 
 CONSUMER_GROUP = "referral"
 
-ROUTERS: list[APIRouter] = [referral_router, partner_router, directory_router]
+ROUTERS: list[APIRouter] = [referral_router, partner_router, directory_router, *WEBHOOK_ROUTERS]
 
 
 def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
@@ -54,7 +57,8 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
                 HOLD_EXPIRED: referrals.on_hold_released,
                 HOLD_CONFIRMED: referrals.on_hold_confirmed,
             },
-        )
+        ),
+        webhook_handlers.consumer(),
     ]
 
 
@@ -67,4 +71,7 @@ def timers(settings: ReferralSettings) -> list[Timer]:
             session=session, now=utcnow(), settings=settings, mapping=mapping
         )
 
-    return [Timer("deadlines", settings.DEADLINE_CHECK_S, deadlines)]
+    return [
+        Timer("deadlines", settings.DEADLINE_CHECK_S, deadlines),
+        webhook_worker.timer(settings),
+    ]

@@ -46,9 +46,7 @@ class WebhookEndpoint(SQLModel, table=True):
     # Fernet tokens: the secrets sign every delivery, so they are kept, but never in clear.
     secret_encrypted: str = Field(sa_column=Column(Text, nullable=False))
     previous_secret_encrypted: str | None = Field(default=None, sa_column=Column(Text))
-    previous_secret_expires_at: datetime | None = Field(
-        default=None, sa_column=Column(UTCDateTime)
-    )
+    previous_secret_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
