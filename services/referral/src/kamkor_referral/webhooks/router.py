@@ -1,6 +1,7 @@
 """HTTP routes of partner webhooks: for admins per organisation, for partners their own."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the routes are built in a function, and FastAPI
+# must see the owner dependency of each build, not a name to look up in this module.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
