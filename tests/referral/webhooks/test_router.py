@@ -89,7 +89,9 @@ class TestRegistration:
         org = await new_organization(referral)
         for wrong in (["kamkor.risk.family.flagged.v1"], [referral_events.BED_HOLD_REQUESTED]):
             response = await referral.client.post(
-                PARTNER_URL, json={"url": LOCAL, "event_types": wrong}, headers=partner(referral, org)
+                PARTNER_URL,
+                json={"url": LOCAL, "event_types": wrong},
+                headers=partner(referral, org),
             )
             assert response.status_code == 422
             assert response.json()["code"] == "webhook_event_type_unknown"
