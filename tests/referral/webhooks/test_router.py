@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from kamkor_common.events.schemas import referral as referral_events
 from kamkor_referral.webhooks.models import WebhookEndpoint
 from tests.referral.webhooks.conftest import (
@@ -40,9 +38,7 @@ class TestRegistration:
         assert "secret" not in listed.json()["items"][0]
 
         async with referral.database.sessionmaker() as session:
-            row = await session.scalar(
-                select(WebhookEndpoint).where(WebhookEndpoint.id == created["id"])  # type: ignore[arg-type]
-            )
+            row = await session.get(WebhookEndpoint, created["id"])
         assert row is not None
         assert created["secret"] not in row.secret_encrypted
         assert created["secret"].removeprefix("whsec_") not in row.secret_encrypted

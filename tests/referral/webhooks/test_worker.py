@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from kamkor_common.auth import Principal
+from kamkor_common.db import Database, migrate
 from kamkor_common.events.schemas import referral as referral_events
 from kamkor_common.testing import serving_app
+from kamkor_referral.config import ReferralSettings
+from kamkor_referral.directory.models import Organization
+from kamkor_referral.main import MIGRATIONS
+from kamkor_referral.webhooks import service as webhook_service
+from kamkor_referral.webhooks import worker
+from kamkor_referral.webhooks.models import DeliveryStatus, WebhookDelivery
+from kamkor_referral.webhooks.schemas import WebhookEndpointCreate
 from tests.referral.webhooks.conftest import (
     PARTNER_URL,
     Receiver,
@@ -257,3 +267,42 @@ class TestLogAndRedelivery:
         payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
         assert payload["type"] == "kamkor.webhook.ping.v1"
         assert payload["data"] == {"endpoint_id": endpoint["id"], "organization_id": org}
+
+
+class TestOnSqlite:
+    async def test_the_worker_delivers_on_the_one_connection_sqlite_has(
+        self, tmp_path: Path, receiver: Receiver
+    ) -> None:
+        """The embedded default: the timer's own session must not take the only connection."""
+        settings = ReferralSettings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/referral.db")
+        database = Database(settings.DATABASE_URL)
+        try:
+            await migrate(database.engine, MIGRATIONS)
+            admin = Principal(subject="test", role="admin")
+            async with database.sessionmaker() as session, session.begin():
+                session.add(Organization(id="org-1", name="Partner", type="ngo"))
+                await session.flush()
+                endpoint = await webhook_service.create_endpoint(
+                    session=session,
+                    principal=admin,
+                    organization_id="org-1",
+                    endpoint_in=WebhookEndpointCreate(url=receiver.url, event_types=["*"]),
+                    settings=settings,
+                )
+                event = referral_changed("org-1")
+                assert await webhook_service.enqueue(session=session, event=event) == 1
+                assert await webhook_service.enqueue(session=session, event=event) == 0
+
+            timer = worker.timer(settings)
+            async with database.sessionmaker() as session, session.begin():
+                await timer.run(session)
+
+            (got,) = receiver.received
+            Webhook(endpoint.secret).verify(got.body, got.headers)
+            async with database.sessionmaker() as session:
+                delivery = await session.get(WebhookDelivery, got.headers["webhook-id"])
+            assert delivery is not None
+            assert delivery.status == DeliveryStatus.DELIVERED
+            assert delivery.event_id == event.id
+        finally:
+            await database.dispose()

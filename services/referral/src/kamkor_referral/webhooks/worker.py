@@ -176,7 +176,9 @@ async def record(
     delivery.schedule_step += 1
     delivery.last_status_code = outcome.status_code
     delivery.last_error = outcome.error
-    if outcome.delivered:
+    if delivery.status != DeliveryStatus.PENDING and not outcome.delivered:
+        pass  # cancelled (a 410 of another delivery) while this attempt was on its way
+    elif outcome.delivered:
         delivery.status, delivery.next_attempt_at, delivery.delivered_at = (
             DeliveryStatus.DELIVERED,
             None,
