@@ -62,7 +62,13 @@ class TestRegistration:
 
     async def test_plain_http_to_a_public_host_is_refused(self, referral: Any) -> None:
         org = await new_organization(referral)
-        for url in ("http://partner.example.org/hooks", "ftp://partner.example.org", "/hooks"):
+        for url in (
+            "http://partner.example.org/hooks",
+            "ftp://partner.example.org",
+            "/hooks",
+            "https://partner example.org/",
+            "https://partner.example.org:0/",
+        ):
             response = await referral.client.post(
                 PARTNER_URL, json={"url": url, "event_types": ["*"]}, headers=partner(referral, org)
             )
