@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from kamkor_common.auth import Principal
@@ -18,7 +19,12 @@ from kamkor_referral.directory.models import Organization
 from kamkor_referral.main import MIGRATIONS
 from kamkor_referral.webhooks import service as webhook_service
 from kamkor_referral.webhooks import worker
-from kamkor_referral.webhooks.models import DeliveryStatus, WebhookDelivery
+from kamkor_referral.webhooks.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from kamkor_referral.webhooks.schemas import WebhookEndpointCreate
 from tests.referral.webhooks.conftest import (
     PARTNER_URL,
@@ -304,5 +310,14 @@ class TestOnSqlite:
             assert delivery is not None
             assert delivery.status == DeliveryStatus.DELIVERED
             assert delivery.event_id == event.id
+
+            # Retention 0: the finished delivery and its attempt are purged, the endpoint stays.
+            purge = worker.timers(settings.model_copy(update={"WEBHOOK_RETENTION_DAYS": 0}))[1]
+            async with database.sessionmaker() as session, session.begin():
+                await purge.run(session)
+            async with database.sessionmaker() as session:
+                assert await session.get(WebhookDelivery, delivery.id) is None
+                assert (await session.scalars(select(WebhookAttempt))).all() == []
+                assert await session.get(WebhookEndpoint, endpoint.id) is not None
         finally:
             await database.dispose()

@@ -73,5 +73,5 @@ def timers(settings: ReferralSettings) -> list[Timer]:
 
     return [
         Timer("deadlines", settings.DEADLINE_CHECK_S, deadlines),
-        webhook_worker.timer(settings),
+        *webhook_worker.timers(settings),
     ]

@@ -48,6 +48,8 @@ class ReferralSettings(KamkorSettings):
     WEBHOOK_CONCURRENCY: int = 16
     WEBHOOK_CLAIM_S: float = 60
     WEBHOOK_MAX_ENDPOINTS_PER_ORGANIZATION: int = 10
+    # Finished deliveries (delivered, failed, cancelled) and their attempts are kept this long.
+    WEBHOOK_RETENTION_DAYS: float = 30
 
     @model_validator(mode="after")
     def _webhook_settings(self) -> ReferralSettings:

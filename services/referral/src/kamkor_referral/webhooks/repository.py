@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -193,5 +193,18 @@ async def cancel_pending(session: AsyncSession, *, endpoint_id: str, reason: str
             col(WebhookDelivery.status) == DeliveryStatus.PENDING,
         )
         .values(status=DeliveryStatus.CANCELLED, next_attempt_at=None, last_error=reason)
+    )
+    return int(result.rowcount or 0)
+
+
+async def purge_finished(session: AsyncSession, *, older_than: datetime) -> int:
+    """Forget finished deliveries created before the cutoff; their attempts go with them."""
+    finished = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.CANCELLED)
+    old = select(col(WebhookDelivery.id)).where(
+        col(WebhookDelivery.status).in_(finished), col(WebhookDelivery.created_at) < older_than
+    )
+    await session.execute(delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(old)))
+    result: Any = await session.execute(
+        delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(old))
     )
     return int(result.rowcount or 0)

@@ -52,6 +52,16 @@ class Job:
     body: str
 
 
+def timers(settings: ReferralSettings) -> list[Timer]:
+    """The delivery loop, and an hourly purge of deliveries past their retention."""
+
+    async def purge(session: AsyncSession) -> None:
+        cutoff = utcnow() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS)
+        await repository.purge_finished(session, older_than=cutoff)
+
+    return [timer(settings), Timer("webhook-retention", 3600, purge)]
+
+
 def timer(settings: ReferralSettings) -> Timer:
     """The worker's delivery loop, run every `KAMKOR_WEBHOOK_POLL_INTERVAL_S`."""
 
