@@ -43,3 +43,16 @@ class TestRoutedReferral:
         assert payload["data"]["status"] == "requested"
         # Created before routing named the partner: no organisation, no webhook for it.
         assert receiver.of_type(referral_events.REFERRAL_CREATED) == []
+
+
+class TestWiring:
+    def test_the_app_runs_the_webhook_group_and_worker(self, referral: Any) -> None:
+        runtime = referral.app.state.runtime
+        groups = {consumer.spec.group_id: consumer.spec for consumer in runtime.consumers}
+        spec = groups["referral-webhooks"]
+        assert list(spec.topics) == ["referral.referrals.v1"]
+        assert referral_events.REFERRAL_ROUTED in spec.handlers
+        assert referral_events.BED_HOLD_REQUESTED not in spec.handlers
+        running = {timer.name: timer for timer in runtime.timers}
+        assert running["webhooks"].interval_s == referral.settings.WEBHOOK_POLL_INTERVAL_S
+        assert "webhook-retention" in running
