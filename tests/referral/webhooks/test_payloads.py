@@ -31,9 +31,18 @@ class TestSubscribableTypes:
     ) -> None:
         declared = types.SimpleNamespace(type="kamkor.referral.referral.reminder_due.v1")
         monkeypatch.setattr(referral_events, "REMINDER_DUE", declared, raising=False)
+        monkeypatch.setattr(
+            referral_events, "ASSIGNED", "kamkor.referral.assignment.made.v1", raising=False
+        )
+        monkeypatch.setattr(
+            referral_events, "HOLD_KEPT", "kamkor.referral.bed_hold.kept.v1", raising=False
+        )
         payloads.subscribable_types.cache_clear()
         try:
-            assert declared.type in payloads.subscribable_types()
+            found = payloads.subscribable_types()
+            assert declared.type in found
+            assert "kamkor.referral.assignment.made.v1" in found
+            assert "kamkor.referral.bed_hold.kept.v1" not in found
         finally:
             monkeypatch.undo()
             payloads.subscribable_types.cache_clear()

@@ -16,7 +16,7 @@ CONSUMER_GROUP = "referral-webhooks"
 
 
 async def on_referral_event(*, session: AsyncSession, event: CloudEvent) -> None:
-    """Any `kamkor.referral.referral.*` event: a delivery per endpoint that wants it."""
+    """Any subscribable referral event: a delivery per endpoint that wants it."""
     await webhook_service.enqueue(session=session, event=event)
 
 

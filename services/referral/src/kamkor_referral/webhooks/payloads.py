@@ -10,8 +10,10 @@ from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas import referral as referral_events
 
 WILDCARD = "*"
-# Events about a referral itself; bed-hold events are the shelter saga's, not a partner's.
-SUBSCRIBABLE_PREFIX = "kamkor.referral.referral."
+SUBSCRIBABLE_PREFIX = "kamkor.referral."
+# Bed-hold requests are the referral service talking to the shelter service, not news for
+# a partner (and they name no organisation to deliver to).
+INTERNAL_PREFIXES = ("kamkor.referral.bed_hold.",)
 PING = "kamkor.webhook.ping.v1"
 # Identifiers and coded facts only (DESIGN §3): whatever else an event may grow stays home.
 _DATA_FIELDS = (
@@ -30,7 +32,7 @@ _DATA_FIELDS = (
 
 @cache
 def subscribable_types() -> frozenset[str]:
-    """Every `kamkor.referral.referral.*` type the referral schema module declares.
+    """Every `kamkor.referral.*` type the referral schema module declares, but bed holds.
 
     Read from the module rather than listed here, so that a new referral event (a reminder,
     a deadline move) can be subscribed to as soon as it is declared, whether the module
@@ -39,7 +41,11 @@ def subscribable_types() -> frozenset[str]:
     found: set[str] = set()
     for value in vars(referral_events).values():
         declared = value if isinstance(value, str) else getattr(value, "type", None)
-        if isinstance(declared, str) and declared.startswith(SUBSCRIBABLE_PREFIX):
+        if (
+            isinstance(declared, str)
+            and declared.startswith(SUBSCRIBABLE_PREFIX)
+            and not declared.startswith(INTERNAL_PREFIXES)
+        ):
             found.add(declared)
     return frozenset(found)
 
