@@ -186,14 +186,11 @@ async def record(
     delivery.schedule_step += 1
     delivery.last_status_code = outcome.status_code
     delivery.last_error = outcome.error
-    if delivery.status != DeliveryStatus.PENDING and not outcome.delivered:
-        pass  # cancelled (a 410 of another delivery) while this attempt was on its way
-    elif outcome.delivered:
-        delivery.status, delivery.next_attempt_at, delivery.delivered_at = (
-            DeliveryStatus.DELIVERED,
-            None,
-            now,
-        )
+    if outcome.delivered:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.DELIVERED, None
+        delivery.delivered_at = now
+    elif delivery.status != DeliveryStatus.PENDING:
+        log.info("webhook delivery %s was cancelled while its attempt was under way", delivery_id)
     elif outcome.status_code == 410:
         await _disable_gone(session, delivery, now=now)
     else:
