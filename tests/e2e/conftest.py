@@ -27,6 +27,8 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
                 body = gzip.decompress(body)
             if self.path == "/v1/traces":
                 receiver.add(body)
+            elif self.path == "/v1/metrics":
+                receiver.add_metrics(body)
             self.send_response(200)
             self.send_header("content-type", "application/x-protobuf")
             self.end_headers()
@@ -55,7 +57,13 @@ async def platform(
         broker_port=free_port(),
         database_urls={name: await make_database(f"e2e_{name}") for name in SERVICES},
         otlp_endpoint=otlp_receiver.endpoint,
-        extra_env={"KAMKOR_DATABASE_POOL_SIZE": "4", "KAMKOR_DATABASE_MAX_OVERFLOW": "4"},
+        extra_env={
+            "KAMKOR_DATABASE_POOL_SIZE": "4",
+            "KAMKOR_DATABASE_MAX_OVERFLOW": "4",
+            # Metrics pushed every second, so that the test sees them arrive over OTLP.
+            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+            "KAMKOR_METRICS_INTERVAL_S": "1",
+        },
     )
     try:
         await asyncio.to_thread(running.start)

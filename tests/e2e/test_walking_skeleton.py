@@ -168,3 +168,20 @@ class TestWalkingSkeleton:
         names = {s.name for s in otlp_receiver.in_trace(trace_id)}
         assert "risk.flags.v1 process" in names
         assert "referral.referrals.v1 process" in names
+        # Tempo finds the family's traces by its ids: `{ span.kamkor.household_id = "…" }`.
+        spans = otlp_receiver.in_trace(trace_id)
+        tagged = {
+            s.service for s in spans if s.attributes.get("kamkor.household_id") == household_id
+        }
+        assert {"risk", "referral", "shelter"} <= tagged
+        assert shelter_referral["id"] in {s.attributes.get("kamkor.referral_id") for s in spans}
+        assert any(s.attributes.get("db.system") == "postgresql" for s in spans)  # SQL spans
+
+        async def metrics_pushed() -> bool:
+            received = otlp_receiver.metrics
+            return {"risk", "referral"} <= received.get("kamkor.outbox.backlog", set()) and {
+                "gateway",
+                "risk",
+            } <= received.get("http.server.request.duration", set())
+
+        await wait_until(metrics_pushed, timeout_s=20, interval_s=0.2)

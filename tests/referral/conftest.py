@@ -61,6 +61,7 @@ class ReferralHarness:
         district: str = "KG-J-06",
         language: str = "ky",
         children_ages: Sequence[int] = (4, 9),
+        member_sexes: Sequence[str] | None = None,
     ) -> CloudEvent:
         """A FamilyFlagged event; each domain is (domain, severity) with a fresh flag id."""
         data = risk.FamilyFlagged(
@@ -81,6 +82,7 @@ class ReferralHarness:
                 )
                 for domain, severity in domains
             ],
+            member_sexes=None if member_sexes is None else list(member_sexes),
         )
         return _event(risk.SOURCE, risk.FAMILY_FLAGGED, household_id, data)
 

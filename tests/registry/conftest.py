@@ -9,28 +9,63 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
+from kamkor_common.db import Database
+from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.messaging.broker import EmbeddedBroker
+from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_common.testing import dev_token, running_app
 from kamkor_registry.config import RegistrySettings
 from kamkor_registry.main import create_app
 
 Auth = Callable[..., dict[str, str]]
 NewHousehold = Callable[..., dict[str, Any]]
+OutboxEvents = Callable[..., Awaitable[list[CloudEvent]]]
 PinFor = Callable[..., str]
 
 
 @pytest.fixture(scope="session")
-async def registry_client(
+async def registry_settings(
     broker: EmbeddedBroker, make_database: Callable[[str], Awaitable[str]]
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = RegistrySettings(
+) -> RegistrySettings:
+    return RegistrySettings(
         DATABASE_URL=await make_database("registry"),
         KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
         ENVIRONMENT="test",
     )
-    async with running_app(create_app(settings)) as client:
+
+
+@pytest.fixture(scope="session")
+async def registry_client(registry_settings: RegistrySettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_app(registry_settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def registry_database(
+    registry_client: httpx.AsyncClient, registry_settings: RegistrySettings
+) -> AsyncIterator[Database]:
+    """The registry's own database (migrated by the running app), to look at its rows."""
+    database = Database(registry_settings.DATABASE_URL, pool_size=1, max_overflow=1)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def outbox_events(registry_database: Database) -> Callable[..., Awaitable[list[CloudEvent]]]:
+    """The events staged in the registry's outbox for a household, oldest first."""
+
+    async def _events(household_id: str, type: str | None = None) -> list[CloudEvent]:
+        async with registry_database.sessionmaker() as session:
+            query = select(OutboxMessage).where(col(OutboxMessage.key) == household_id)
+            if type is not None:
+                query = query.where(col(OutboxMessage.event_type) == type)
+            rows = await session.scalars(query.order_by(col(OutboxMessage.id)))
+            return [CloudEvent.model_validate_json(row.payload) for row in rows.all()]
+
+    return _events
 
 
 @pytest.fixture(scope="session")

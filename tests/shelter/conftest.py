@@ -24,7 +24,7 @@ from kamkor_common.messaging.producer import Producer
 from kamkor_common.testing import dev_token, running_app, wait_until
 from kamkor_shelter.config import ShelterSettings
 from kamkor_shelter.main import create_app
-from kamkor_shelter.shelters import service as shelters_service
+from kamkor_shelter.shelters import editing as shelters_editing
 from kamkor_shelter.shelters.schemas import ShelterCreate
 
 
@@ -71,7 +71,7 @@ class ShelterService:
             }
         )
         async with self.database.sessionmaker() as session, session.begin():
-            created = await shelters_service.create_shelter(session=session, shelter_in=shelter_in)
+            created = await shelters_editing.create_shelter(session=session, shelter_in=shelter_in)
         return created.id
 
     async def category(self, shelter_id: str, category: str) -> dict:

@@ -26,12 +26,12 @@ class TestCreateAppOnSqlite:
         headers = {"Authorization": f"Bearer {dev_token('admin')}"}
         jalal_abad = SHELTERS[2]
         async with running_app(app) as client:
-            updated = await client.put(
-                f"/api/v1/shelters/{jalal_abad.id}/categories/child",
-                json={"occupied": 2},
+            arrived = await client.post(
+                f"/api/v1/shelters/{jalal_abad.id}/stays",
+                json={"category": "child", "beds": 2},
                 headers=headers,
             )
-            assert updated.status_code == 200
+            assert arrived.status_code == 201, arrived.text
             database = app.state.database
 
             async def place() -> bool:

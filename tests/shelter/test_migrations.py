@@ -14,7 +14,14 @@ from kamkor_shelter.main import MIGRATIONS
 from kamkor_shelter.models import metadata
 
 # The tables of this service; the shared metadata also holds other services' tables.
-TABLES = {"shelters", "bed_categories", "bed_holds", "outbox_messages", "inbox_messages"}
+TABLES = {
+    "shelters",
+    "bed_categories",
+    "bed_holds",
+    "stays",
+    "outbox_messages",
+    "inbox_messages",
+}
 
 
 def _ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

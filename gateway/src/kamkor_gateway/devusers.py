@@ -52,6 +52,11 @@ DEV_USERS: tuple[DevUser, ...] = (
     DevUser("analyst", "analyst", "Analyst (aggregates only)"),
     DevUser("admin", "admin", "Administrator"),
     DevUser("auditor", "auditor", "Auditor (reads the audit trail)"),
+    DevUser(
+        "referral-service",
+        "service",
+        "The referral service, reading a family's contact details for an accepted partner",
+    ),
 )
 
 DEV_USERS_BY_NAME: dict[str, DevUser] = {user.name: user for user in DEV_USERS}

@@ -7,9 +7,9 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from kamkor_common import logs, telemetry
+from kamkor_common import logs, metrics, telemetry
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.errors import install_error_handlers
 from kamkor_common.inputs import HeaderLimit
@@ -42,7 +42,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logs.setup("gateway", settings.LOG_LEVEL)
+        logs.setup("gateway", settings.LOG_LEVEL, settings.LOG_FORMAT)
         # httpx logs every request at INFO: the gateway would log each call twice.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         # Redirects are the caller's business: they pass back untouched.
@@ -74,6 +74,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(telemetry.tag_request)],
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
@@ -90,6 +91,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Outermost: oversized headers are refused before anything reads them.
     app.add_middleware(HeaderLimit, max_bytes=settings.MAX_HEADER_BYTES)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(apidocs_router)
     app.include_router(families_router)
     app.include_router(proxy_router)

@@ -42,6 +42,7 @@ class TestProxyRouter:
             "accept-language": "ky",
             "idempotency-key": "k-123",
             "if-match": '"3"',
+            "x-purpose": "home visit 2026-H2",
             "x-secret-internal": "must not pass",
         }
 
@@ -57,7 +58,13 @@ class TestProxyRouter:
         assert seen["raw_path"] == "/api/v1/shelters/s%2F1/beds"
         assert seen["query"] == "category=family&category=child&q=a%20b"
         assert seen["body"].encode() == body
-        for name in ("authorization", "content-type", "accept-language", "idempotency-key"):
+        for name in (
+            "authorization",
+            "content-type",
+            "accept-language",
+            "idempotency-key",
+            "x-purpose",
+        ):
             assert seen["headers"][name] == headers[name]
         assert seen["headers"]["if-match"] == '"3"'
         assert "x-secret-internal" not in seen["headers"]

@@ -62,3 +62,28 @@ class TestApplySnapshot:
         await apply(referral, snapshot(shelter_id, NOW, family=3))
         assert not await apply(referral, snapshot(shelter_id, NOW - timedelta(seconds=1), family=9))
         assert await stored(referral, shelter_id) == {"family": 3}
+
+
+class TestStaleness:
+    async def test_the_shelter_s_last_update_and_stale_mark_are_kept(self, referral: Any) -> None:
+        shelter_id = str(uuid.uuid4())
+        confirmed = NOW - timedelta(hours=14)
+        event = snapshot(shelter_id, NOW, family=2).model_copy(
+            update={"updated_at": confirmed, "stale": True}
+        )
+        assert await apply(referral, event)
+        [row] = [r for (sid, _), r in (await referral.availability()).items() if sid == shelter_id]
+        assert (row.updated_at, row.stale) == (confirmed, True)
+
+        fresh = snapshot(shelter_id, NOW + timedelta(minutes=1), family=2).model_copy(
+            update={"updated_at": NOW + timedelta(minutes=1), "stale": False}
+        )
+        assert await apply(referral, fresh)
+        [row] = [r for (sid, _), r in (await referral.availability()).items() if sid == shelter_id]
+        assert (row.updated_at, row.stale) == (NOW + timedelta(minutes=1), False)
+
+    async def test_a_snapshot_without_them_reads_as_unknown_not_stale(self, referral: Any) -> None:
+        shelter_id = str(uuid.uuid4())
+        assert await apply(referral, snapshot(shelter_id, NOW, family=1))
+        [row] = [r for (sid, _), r in (await referral.availability()).items() if sid == shelter_id]
+        assert (row.updated_at, row.stale) == (None, False)

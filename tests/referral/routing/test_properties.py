@@ -50,6 +50,7 @@ DISTRICTS = [district for _, districts in PLACES for district in districts]
 REGION_CODES = [region for region, _ in PLACES]
 
 AREA_RANK = {"district": 3, "region": 2, "country": 1}
+SEXES = ("female", "male")
 
 
 # --- strategies -----------------------------------------------------------------------------
@@ -74,6 +75,8 @@ def requests(draw: st.DrawFn, service_type: str | None = None) -> RoutingRequest
         district=district,
         language=draw(st.sampled_from(LANGUAGES)),
         children_ages=tuple(draw(st.lists(st.integers(0, 17), max_size=3))),
+        # Unknown (events from before sexes were sent), or the sexes present in the household.
+        member_sexes=draw(st.none() | st.frozensets(st.sampled_from(SEXES))),
         shelter_category=SHELTER_CATEGORY.get(wanted),
         tried_service_ids=frozenset(draw(st.sets(st.sampled_from(SERVICE_IDS), max_size=3))),
         excluded_shelter_ids=frozenset(draw(st.sets(st.sampled_from(SHELTER_IDS), max_size=2))),
@@ -94,6 +97,7 @@ FLAWS = (
     "tried",
     "full",
     "type",
+    "sex",
 )
 
 
@@ -139,6 +143,15 @@ def candidate_for(
         min_age, max_age = draw(st.integers(0, child)), draw(st.integers(child, 18))
     else:
         min_age, max_age = None, None
+    present = request.member_sexes
+    absent = [sex for sex in SEXES if present is not None and sex not in present]
+    if "sex" in flaws and absent:
+        # Serves only a sex nobody in the household is.
+        sex_eligibility: tuple[str, ...] = (draw(st.sampled_from(absent)),)
+    elif present and draw(st.booleans()):
+        sex_eligibility = (draw(st.sampled_from(sorted(present))),)
+    else:
+        sex_eligibility = ()
     candidate = Candidate(
         organization_id=organization_id,
         organization_name=f"Organisation {organization_id}",
@@ -151,6 +164,7 @@ def candidate_for(
         accepts_referrals="closed" not in flaws,
         min_age=min_age,
         max_age=max_age,
+        sex_eligibility=sex_eligibility,
         open_referral_limit=limit,
         open_referrals=open_referrals,
     )
@@ -227,6 +241,13 @@ def ages_fit(candidate: Candidate, ages: tuple[int, ...]) -> bool:
     return any(low <= age <= high for age in ages)
 
 
+def sexes_fit(candidate: Candidate, sexes: frozenset[str] | None) -> bool:
+    """Some member is of a sex the service serves; unknown sexes and `any` exclude nobody."""
+    if not candidate.sex_eligibility or sexes is None:
+        return True
+    return any(sex in sexes for sex in candidate.sex_eligibility)
+
+
 def usable_shelters(
     candidate: Candidate, shelters: list[ShelterBeds], request: RoutingRequest
 ) -> list[ShelterBeds]:
@@ -251,6 +272,7 @@ def eligible(candidate: Candidate, case: Case) -> bool:
         and candidate.accepts_referrals
         and request.language in candidate.languages
         and ages_fit(candidate, request.children_ages)
+        and sexes_fit(candidate, request.member_sexes)
         and candidate.service_id not in request.tried_service_ids
         and (limit is None or candidate.open_referrals < limit)
         and (
@@ -492,6 +514,7 @@ def rows_of(stored: Stored) -> list[Any]:
                 languages=list(stored.service_languages[c.service_id]),
                 min_age=c.min_age,
                 max_age=c.max_age,
+                sex_eligibility=list(c.sex_eligibility),
                 open_referral_limit=c.open_referral_limit,
             )
         )

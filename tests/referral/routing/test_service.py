@@ -189,6 +189,51 @@ class TestDecide:
         assert decision.summary == "; ".join(decision.reasons[:2])
 
 
+class TestSexEligibility:
+    MOTHERS = candidate("Mothers", DISTRICT, sex_eligibility=("female",))
+    ANYONE = candidate("Anyone", COUNTRY)
+
+    def test_a_service_no_member_fits_is_skipped_with_the_reason(self) -> None:
+        fathers_and_sons = replace(REQUEST, member_sexes=frozenset({"male"}))
+        decision = decide(fathers_and_sons, [self.MOTHERS, self.ANYONE])
+        assert chosen(decision) == "Anyone"
+        assert (
+            "skipped Mothers: serves female clients only, and no member of the household is"
+            in decision.reasons
+        )
+
+    def test_some_member_fitting_is_enough(self) -> None:
+        mother_and_son = replace(REQUEST, member_sexes=frozenset({"female", "male"}))
+        assert chosen(decide(mother_and_son, [self.MOTHERS, self.ANYONE])) == "Mothers"
+
+    def test_unknown_sexes_exclude_nobody(self) -> None:
+        assert REQUEST.member_sexes is None
+        assert chosen(decide(REQUEST, [self.MOTHERS, self.ANYONE])) == "Mothers"
+
+    def test_a_service_for_any_sex_takes_everyone(self) -> None:
+        nobody_female = replace(REQUEST, member_sexes=frozenset({"male"}))
+        assert chosen(decide(nobody_female, [self.ANYONE])) == "Anyone"
+        assert chosen(decide(replace(REQUEST, member_sexes=frozenset()), [self.ANYONE])) == "Anyone"
+
+    def test_an_empty_household_fits_no_sex_restricted_service(self) -> None:
+        # Known and empty is not unknown: nobody there is of the sex the service serves.
+        decision = decide(replace(REQUEST, member_sexes=frozenset()), [self.MOTHERS])
+        assert decision.choice is None
+
+    def test_sex_and_age_must_both_fit(self) -> None:
+        young_mothers = candidate("Young mothers", DISTRICT, sex_eligibility=("female",), max_age=3)
+        mother_of_older_children = replace(
+            REQUEST, member_sexes=frozenset({"female"}), children_ages=(7, 12)
+        )
+        decision = decide(mother_of_older_children, [young_mothers, self.ANYONE])
+        assert chosen(decision) == "Anyone"
+        assert "skipped Young mothers: serves ages up to 3, the children are 7, 12" in (
+            decision.reasons
+        )
+        baby = replace(mother_of_older_children, children_ages=(1, 7))
+        assert chosen(decide(baby, [young_mothers, self.ANYONE])) == "Young mothers"
+
+
 # --- plan: the facts gathered from the database -------------------------------------------
 
 NOW = utcnow()

@@ -200,3 +200,13 @@ class TestAccess:
         assert no_org.status_code == 403
         assert no_org.json()["code"] == "organization_scope_missing"
         assert (await referral.client.get(PARTNER_URL)).status_code == 401
+
+
+class TestOrganisationRemoved:
+    async def test_removing_an_organisation_removes_its_endpoints(self, referral: Any) -> None:
+        org = await new_organization(referral)
+        endpoint = await create_endpoint(referral, org, LOCAL)
+        removed = await referral.client.delete(f"/api/v1/partners/{org}", headers=referral.token())
+        assert removed.status_code == 204, removed.text
+        async with referral.database.sessionmaker() as session:
+            assert await session.get(WebhookEndpoint, endpoint["id"]) is None

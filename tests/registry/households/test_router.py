@@ -199,7 +199,8 @@ class TestCreateHousehold:
         new_household: NewHousehold,
         pin_for: PinFor,
     ) -> None:
-        pin = pin_for(date(2016, 4, 21))  # digits say the 21st, the record says the 12th
+        # The digits say the 21st, the record says the 12th.
+        pin = pin_for(date(2016, 4, 21), first_digit="1")
         body = new_household()
         body["members"][1]["pin"] = pin
 
@@ -584,3 +585,29 @@ class TestUntrustedInput:
 
         body = _problem(response, 422, "validation_error")
         assert [e["field"] for e in body["errors"]] == list(params)
+
+
+class TestServiceRead:
+    async def test_a_service_token_reads_one_households_contact_details(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        body = new_household()
+        created = await _create(registry_client, auth, body)
+
+        response = await registry_client.get(
+            f"{URL}/{created['id']}",
+            headers={**auth("service"), "X-Purpose": "referral contact for partner"},
+        )
+
+        assert response.status_code == 200, response.text
+        read = response.json()
+        assert (read["address"], read["phone"]) == (body["address"], body["phone"])
+        adults = [m["given_name"] for m in read["members"] if m["role"] != "child"]
+        assert adults == ["Гүлнара"]
+
+    async def test_a_service_token_lists_no_households(
+        self, registry_client: httpx.AsyncClient, auth: Auth
+    ) -> None:
+        response = await registry_client.get(URL, headers=auth("service"))
+
+        _problem(response, 403, "forbidden")

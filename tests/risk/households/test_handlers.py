@@ -39,6 +39,8 @@ class TestOnHouseholdRegistered:
         )
         # The grandmother in the event is not a child.
         assert household.children_birth_dates == ["2015-06-01", "2020-02-29"]
+        # Sexes are kept for everyone, the grandmother too.
+        assert sorted(household.member_sexes or []) == ["female", "male", "male"]
 
     async def test_a_later_event_overwrites_the_facts(
         self, risk_client: httpx.AsyncClient, risk_db: Database, producer: Producer

@@ -49,6 +49,55 @@ class TestFactsFromRegistry:
         assert facts.children_birth_dates == [date(2018, 4, 5)]
 
 
+class TestMemberSexes:
+    def test_the_current_members_adults_and_children(self) -> None:
+        record = RegistryHousehold.model_validate(
+            {
+                "id": "h3",
+                "region": "KG-J",
+                "district": "KG-J-01",
+                "language": "ky",
+                "members": [
+                    {"role": "parent", "sex": "female", "birth_date": "1990-01-01"},
+                    {"role": "child", "sex": "male", "birth_date": "2018-04-05"},
+                    {
+                        "role": "parent",
+                        "sex": "male",
+                        "birth_date": "1988-01-01",
+                        "until": "2025-01-01",
+                    },
+                ],
+            }
+        )
+
+        facts = service.facts_from_registry(record, today=date(2026, 11, 23))
+
+        assert facts.member_sexes == ["female", "male"]
+
+    def test_a_record_without_sexes_leaves_them_unknown(self) -> None:
+        record = RegistryHousehold.model_validate(
+            {
+                "id": "h4",
+                "region": "KG-J",
+                "district": "KG-J-01",
+                "language": "ky",
+                "members": [
+                    {"role": "parent", "sex": "female", "birth_date": "1990-01-01"},
+                    {"role": "child", "birth_date": "2018-04-05"},
+                ],
+            }
+        )
+
+        assert service.facts_from_registry(record, today=date(2026, 11, 23)).member_sexes is None
+
+    def test_a_row_from_before_sexes_were_kept_says_unknown(self) -> None:
+        household = RiskHousehold(
+            household_id="h", region="KG-J", district="KG-J-01", language="ky"
+        )
+
+        assert service.member_sexes(household) is None
+
+
 class TestKyrgyzstanDate:
     """Ages and current memberships are counted on Kyrgyzstan's date (UTC+6), not UTC's."""
 

@@ -269,6 +269,8 @@ class TestCreateScreeningFlags:
         assert flagged_event.source == risk_events.SOURCE
         assert (flagged.region, flagged.district, flagged.language) == ("KG-J", "KG-J-01", "ky")
         assert flagged.children_ages == [5, 12]
+        # The grandmother and the two boys: sexes only, for the directory's sex eligibility.
+        assert sorted(flagged.member_sexes or []) == ["female", "male", "male"]
         assert flagged.rule_set_version == "2026.1"
         findings = {d.domain: d for d in flagged.domains}
         assert set(findings) == {"housing", "financial"}

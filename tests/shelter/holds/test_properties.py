@@ -1,8 +1,9 @@
 """Capacity arithmetic under any sequence of operations, on PostgreSQL.
 
 A hypothesis state machine drives the service functions the API and the consumer call
-(set counts, place, repeat, release, expire and confirm holds) against a model of the
-counts. After every step the shelter as read and as last published must show
+(set counts, place, repeat, release, expire and confirm holds, walk-in arrivals and
+departures) against a model of the counts. After every step the shelter as read and as
+last published must show
 available = total - out of service - occupied - active holds, never below zero.
 """
 
@@ -39,11 +40,15 @@ from kamkor_common.events.schemas.shelter import CAPACITY_CHANGED, CapacityChang
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_shelter.holds import service as holds_service
 from kamkor_shelter.main import MIGRATIONS
+from kamkor_shelter.shelters import editing as shelters_editing
 from kamkor_shelter.shelters import service as shelters_service
 from kamkor_shelter.shelters.schemas import CategoryUpdate, ShelterCreate, ShelterRead
+from kamkor_shelter.stays import service as stays_service
+from kamkor_shelter.stays.schemas import StayCreate
 
 T = TypeVar("T")
 ADMIN = Principal(subject="test-admin", role="admin")
+DAY = timedelta(days=1)
 CATEGORIES = ("family", "woman", "child")  # `child` starts absent: staff may open it
 # No shrinking: every step is a database transaction, and shrinking a failing run of 30
 # steps takes longer than the test timeout. A failure prints its whole run of steps.
@@ -80,7 +85,13 @@ def in_own_loop(work: Callable[[], T]) -> T:
 class Counts:
     total: int = 0
     out_of_service: int = 0
-    occupied: int = 0
+
+
+@dataclass
+class ModelStay:
+    category: str
+    beds: int
+    present: bool = True
 
 
 @dataclass
@@ -101,11 +112,13 @@ class CapacityMachine(RuleBasedStateMachine):
     database: Database
 
     holds = Bundle("holds")
+    stays = Bundle("stays")
 
     def __init__(self) -> None:
         super().__init__()
         self.counts: dict[str, Counts] = {}
         self.model_holds: dict[str, Hold] = {}
+        self.model_stays: dict[str, ModelStay] = {}
         self.now = utcnow()
         self.shelter_id = ""
 
@@ -119,6 +132,11 @@ class CapacityMachine(RuleBasedStateMachine):
             if h.category == category and h.status == "held"
         )
 
+    def occupied(self, category: str) -> int:
+        return sum(
+            s.beds for s in self.model_stays.values() if s.category == category and s.present
+        )
+
     def held_anywhere(self) -> bool:
         return any(h.status == "held" for h in self.model_holds.values())
 
@@ -126,7 +144,7 @@ class CapacityMachine(RuleBasedStateMachine):
         counts = self.counts.get(category)
         if counts is None:
             return 0
-        return counts.total - counts.out_of_service - counts.occupied - self.held(category)
+        return counts.total - counts.out_of_service - self.occupied(category) - self.held(category)
 
     # --- operations -------------------------------------------------------------------------
 
@@ -142,7 +160,7 @@ class CapacityMachine(RuleBasedStateMachine):
 
         async def create() -> str:
             async with self.database.sessionmaker() as session, session.begin():
-                shelter = await shelters_service.create_shelter(
+                shelter = await shelters_editing.create_shelter(
                     session=session, shelter_in=shelter_in
                 )
             return shelter.id
@@ -180,28 +198,70 @@ class CapacityMachine(RuleBasedStateMachine):
         )
         return request.referral_id
 
-    @rule(referral_id=holds)
-    def family_arrives(self, referral_id: str) -> None:
-        """Staff confirm the arrival: held beds become occupied ones, once."""
+    @rule(target=stays, referral_id=holds)
+    def family_arrives(self, referral_id: str) -> str:
+        """Staff confirm the arrival: held beds become a stay, once."""
         hold = self.model_holds.get(referral_id)
         if hold is None:
-            return
+            return ""
 
-        async def confirm() -> str:
+        async def confirm() -> tuple[str, str | None]:
             async with self.database.sessionmaker() as session, session.begin():
                 confirmed = await holds_service.confirm_hold(
                     session=session, shelter_id=self.shelter_id, hold_id=hold.id, principal=ADMIN
                 )
-            return confirmed.status
+            return confirmed.status, confirmed.stay_id
 
         if hold.status in ("released", "expired"):
             with pytest.raises(holds_service.HoldNotActive):
                 self.run(confirm())
-            return
-        assert self.run(confirm()) == "confirmed"
+            return ""
+        status, stay_id = self.run(confirm())
+        assert status == "confirmed" and stay_id is not None
         if hold.status == "held":
-            self.counts[hold.category].occupied += hold.beds
+            assert stay_id not in self.model_stays
+            self.model_stays[stay_id] = ModelStay(category=hold.category, beds=hold.beds)
             hold.status = "confirmed"
+        return stay_id
+
+    @rule(target=stays, category=st.sampled_from(CATEGORIES), beds=st.integers(1, 3))
+    def walk_in(self, category: str, beds: int) -> str:
+        """A family arrives without a hold: it gets beds exactly when they are free."""
+
+        async def arrive() -> str:
+            async with self.database.sessionmaker() as session, session.begin():
+                stay = await stays_service.arrive(
+                    session=session,
+                    shelter_id=self.shelter_id,
+                    stay_in=StayCreate(category=category, beds=beds),
+                    principal=ADMIN,
+                )
+            return stay.id
+
+        if self.free(category) < beds:
+            with pytest.raises(stays_service.NoFreeBeds):
+                self.run(arrive())
+            return ""
+        stay_id = self.run(arrive())
+        self.model_stays[stay_id] = ModelStay(category=category, beds=beds)
+        return stay_id
+
+    @rule(stay_id=stays)
+    def family_leaves(self, stay_id: str) -> None:
+        """A departure frees the stay's beds; recorded again, it frees nothing more."""
+        stay = self.model_stays.get(stay_id)
+        if stay is None:
+            return
+
+        async def depart() -> str:
+            async with self.database.sessionmaker() as session, session.begin():
+                ended = await stays_service.depart(
+                    session=session, shelter_id=self.shelter_id, stay_id=stay_id, principal=ADMIN
+                )
+            return ended.status
+
+        assert self.run(depart()) == "departed"
+        stay.present = False
 
     @rule(referral_id=holds)
     def release(self, referral_id: str) -> None:
@@ -256,42 +316,39 @@ class CapacityMachine(RuleBasedStateMachine):
         category=st.sampled_from(CATEGORIES),
         total=st.none() | st.integers(0, 8),
         out_of_service=st.none() | st.integers(0, 3),
-        occupied=st.none() | st.integers(0, 6),
     )
-    def set_counts(
-        self, category: str, total: int | None, out_of_service: int | None, occupied: int | None
-    ) -> None:
-        """Staff set some of a category's counts (departures lower `occupied`)."""
+    def set_counts(self, category: str, total: int | None, out_of_service: int | None) -> None:
+        """Staff set some of a category's counts."""
         given = {
             name: value
-            for name, value in (
-                ("total", total),
-                ("out_of_service", out_of_service),
-                ("occupied", occupied),
-            )
+            for name, value in (("total", total), ("out_of_service", out_of_service))
             if value is not None
         }
         counts_in = CategoryUpdate.model_validate(given)
         before = self.counts.get(category, Counts())
         after = Counts(**{**before.__dict__, **given})
-        fits = after.total - after.out_of_service - after.occupied - self.held(category) >= 0
+        taken = self.occupied(category) + self.held(category)
 
         async def update() -> None:
             async with self.database.sessionmaker() as session, session.begin():
-                await shelters_service.update_category(
+                await shelters_editing.update_category(
                     session=session,
                     shelter_id=self.shelter_id,
                     category=category,
                     counts_in=counts_in,
+                    if_match=None,
                     principal=ADMIN,
                 )
 
-        if fits:
-            self.run(update())
-            self.counts[category] = after
-        else:
+        if after.out_of_service > after.total:
+            with pytest.raises(shelters_editing.InvalidCounts):
+                self.run(update())
+        elif after.total - after.out_of_service - taken < 0:
             with pytest.raises(shelters_service.CapacityConflict):
                 self.run(update())
+        else:
+            self.run(update())
+            self.counts[category] = after
 
     @precondition(lambda self: self.held_anywhere())
     @rule(hours=st.integers(1, 3))
@@ -332,14 +389,14 @@ class CapacityMachine(RuleBasedStateMachine):
         assert set(shown) == set(self.counts)
         for category, counts in self.counts.items():
             row = shown[category]
-            held = self.held(category)
+            held, occupied = self.held(category), self.occupied(category)
             assert (row.total, row.out_of_service, row.occupied, row.held) == (
                 counts.total,
                 counts.out_of_service,
-                counts.occupied,
+                occupied,
                 held,
             ), (category, row)
-            free = counts.total - counts.out_of_service - counts.occupied - held
+            free = counts.total - counts.out_of_service - occupied - held
             assert free >= 0, f"{category} overbooked: {row}"
             assert row.available == free, (category, row)
         # Every change publishes a full snapshot: the newest one shows the shelter as it is.
@@ -350,7 +407,9 @@ class CapacityMachine(RuleBasedStateMachine):
     async def _read(self) -> tuple[ShelterRead, CapacityChanged]:
         """The shelter as the API shows it, and the newest snapshot staged for it."""
         async with self.database.sessionmaker() as session:
-            read = await shelters_service.get_shelter(session=session, shelter_id=self.shelter_id)
+            read = await shelters_service.get_shelter(
+                session=session, shelter_id=self.shelter_id, principal=ADMIN, stale_after=DAY
+            )
             row = await session.scalar(
                 select(OutboxMessage)
                 .where(col(OutboxMessage.key) == self.shelter_id)
@@ -391,21 +450,22 @@ async def test_fifty_concurrent_requests_for_five_free_beds_hold_exactly_five(
     database: Database,
 ) -> None:
     async with database.sessionmaker() as session, session.begin():
-        shelter = await shelters_service.create_shelter(
+        shelter = await shelters_editing.create_shelter(
             session=session,
-            shelter_in=ShelterCreate(
-                organization_id=str(uuid.uuid4()),
-                name="Five beds",
-                region="KG-J",
-                district="KG-J-09",
-                beds={"family": 7},
+            shelter_in=ShelterCreate.model_validate(
+                {
+                    "organization_id": str(uuid.uuid4()),
+                    "name": "Five beds",
+                    "region": "KG-J",
+                    "district": "KG-J-09",
+                    "beds": {"family": {"total": 7, "out_of_service": 1}},
+                }
             ),
         )
-        await shelters_service.update_category(
+        await stays_service.arrive(
             session=session,
             shelter_id=shelter.id,
-            category="family",
-            counts_in=CategoryUpdate(out_of_service=1, occupied=1),
+            stay_in=StayCreate(category="family"),
             principal=ADMIN,
         )
 
@@ -426,6 +486,8 @@ async def test_fifty_concurrent_requests_for_five_free_beds_hold_exactly_five(
     assert sum(o.hold is not None for o in outcomes) == 5
     assert {o.rejection for o in outcomes if o.hold is None} == {holds_service.NO_CAPACITY}
     async with database.sessionmaker() as session:
-        read = await shelters_service.get_shelter(session=session, shelter_id=shelter.id)
+        read = await shelters_service.get_shelter(
+            session=session, shelter_id=shelter.id, principal=ADMIN, stale_after=DAY
+        )
     [family] = read.categories
-    assert (family.held, family.available) == (5, 0)
+    assert (family.occupied, family.held, family.available) == (1, 5, 0)

@@ -99,11 +99,12 @@ async def _holds_of(shelter, referral_id: str) -> list[BedHold]:
 class TestRequestHold:
     async def test_concurrent_requests_never_overbook(self, shelter):
         shelter_id = await shelter.create_shelter({"family": 5})
-        await shelter.client.put(
-            f"/api/v1/shelters/{shelter_id}/categories/family",
-            json={"occupied": 2},
+        arrived = await shelter.client.post(
+            f"/api/v1/shelters/{shelter_id}/stays",
+            json={"category": "family", "beds": 2},
             headers=shelter.auth("admin"),
         )
+        assert arrived.status_code == 201, arrived.text
         requests = [_request(shelter_id) for _ in range(10)]
 
         outcomes = await asyncio.gather(*(_place(shelter, r) for r in requests))

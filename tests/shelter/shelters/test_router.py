@@ -101,10 +101,17 @@ class TestUpdateCategory:
     ):
         operator = "org-" + "a" * 10
         shelter_id = await shelter.create_shelter({"family": 6}, organization_id=operator)
+        staff = shelter.auth("shelter_staff", operator)
+        arrived = await shelter.client.post(
+            f"/api/v1/shelters/{shelter_id}/stays",
+            json={"category": "family", "beds": 2},
+            headers=staff,
+        )
+        assert arrived.status_code == 201, arrived.text
         response = await shelter.client.put(
             f"/api/v1/shelters/{shelter_id}/categories/family",
-            json={"out_of_service": 1, "occupied": 2},
-            headers=shelter.auth("shelter_staff", operator),
+            json={"out_of_service": 1},
+            headers=staff,
         )
         assert response.status_code == 200
         assert response.json() == {
@@ -115,12 +122,17 @@ class TestUpdateCategory:
             "held": 0,
             "available": 3,
         }
+        assert response.headers["etag"] == '"2"'
         assert (await shelter.category(shelter_id, "family"))["available"] == 3
         [snapshot] = await capacity_events.wait_for(
             CAPACITY_CHANGED,
-            lambda e: e.partitionkey == shelter_id and e.data["categories"][0]["occupied"] == 2,
+            lambda e: (
+                e.partitionkey == shelter_id and e.data["categories"][0]["out_of_service"] == 1
+            ),
         )
         assert snapshot.data["categories"][0]["available"] == 3
+        assert snapshot.data["stale"] is False
+        assert snapshot.data["updated_at"] is not None
 
     async def test_admin_may_open_a_new_category(self, shelter):
         shelter_id = await shelter.create_shelter({"family": 2})
@@ -136,17 +148,17 @@ class TestUpdateCategory:
         shelter_id = await shelter.create_shelter({"family": 2}, organization_id="org-owner")
         response = await shelter.client.put(
             f"/api/v1/shelters/{shelter_id}/categories/family",
-            json={"occupied": 1},
+            json={"out_of_service": 1},
             headers=shelter.auth("shelter_staff", "org-other"),
         )
         assert response.status_code == 403
         assert response.json()["code"] == "not_shelter_operator"
-        assert (await shelter.category(shelter_id, "family"))["occupied"] == 0
+        assert (await shelter.category(shelter_id, "family"))["out_of_service"] == 0
 
     async def test_other_roles_are_refused(self, shelter):
         response = await shelter.client.put(
             f"/api/v1/shelters/{OSH.id}/categories/family",
-            json={"occupied": 1},
+            json={"out_of_service": 1},
             headers=shelter.auth("social_worker"),
         )
         assert response.status_code == 403
@@ -166,13 +178,13 @@ class TestUpdateCategory:
             )
         response = await shelter.client.put(
             f"/api/v1/shelters/{shelter_id}/categories/family",
-            json={"occupied": 2},
+            json={"out_of_service": 2},
             headers=shelter.auth("shelter_staff", "org-c"),
         )
         assert response.status_code == 409
         assert response.json()["code"] == "capacity_conflict"
         family = await shelter.category(shelter_id, "family")
-        assert (family["occupied"], family["held"], family["available"]) == (0, 1, 1)
+        assert (family["out_of_service"], family["held"], family["available"]) == (0, 1, 1)
 
     async def test_negative_counts_and_unknown_categories_are_422(self, shelter):
         url = f"/api/v1/shelters/{OSH.id}/categories"
@@ -186,7 +198,7 @@ class TestUpdateCategory:
 
     async def test_a_count_set_to_null_is_422_and_changes_nothing(self, shelter):
         shelter_id = await shelter.create_shelter({"family": 2})
-        for field in ("total", "out_of_service", "occupied"):
+        for field in ("total", "out_of_service"):
             response = await shelter.client.put(
                 f"/api/v1/shelters/{shelter_id}/categories/family",
                 json={field: None},

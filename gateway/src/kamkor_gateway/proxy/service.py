@@ -25,6 +25,8 @@ FORWARDED_REQUEST_HEADERS: tuple[str, ...] = (
     "if-match",
     "if-none-match",
     "prefer",
+    # Why a family's record is read or changed: kept in the registry's audit trail.
+    "x-purpose",
 )
 
 RETURNED_RESPONSE_HEADERS: tuple[str, ...] = (

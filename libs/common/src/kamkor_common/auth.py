@@ -14,8 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from kamkor_common.errors import Forbidden, HeaderTooLarge, Unauthorized
 from kamkor_common.inputs import MAX_AUTHORIZATION_BYTES, PLAIN_TEXT_PATTERN
 
+# `service`: another Kamkor service reading at a person's request (DESIGN §1), e.g. the
+# referral service fetching a family's contact details for a partner it has checked.
 Role = Literal[
-    "social_worker", "supervisor", "partner", "shelter_staff", "analyst", "admin", "auditor"
+    "social_worker",
+    "supervisor",
+    "partner",
+    "shelter_staff",
+    "analyst",
+    "admin",
+    "auditor",
+    "service",
 ]
 ROLES: tuple[str, ...] = get_args(Role)
 ALGORITHM = "HS256"

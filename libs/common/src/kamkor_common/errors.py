@@ -49,6 +49,14 @@ class Conflict(KamkorError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+class PreconditionFailed(KamkorError):
+    status, code, title = 412, "version_mismatch", "The record has changed since it was read"
+
+
+class PreconditionRequired(KamkorError):
+    status, code, title = 428, "if_match_required", "If-Match is required"
+
+
 class Unprocessable(KamkorError):
     status, code, title = 422, "validation_error", "Invalid request"
 
@@ -228,9 +236,12 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     "`<thing>_not_found`.",
     409: "The request conflicts with the current state (e.g. `invalid_transition`, "
     "`duplicate_person`), or `idempotency_in_progress`.",
+    412: "The `If-Match` version is not the record's current one: `version_mismatch`; "
+    "read the record again.",
     413: "The request body is too large: `body_too_large`.",
     422: "Invalid input: `validation_error`, whose `errors` name each field; "
     "`idempotency_key_reused`; or a specific code of the operation.",
+    428: "An update without `If-Match`: `if_match_required`.",
     431: "A request header is too large: `header_too_large` (the Authorization header "
     "takes at most 8 KiB).",
     500: "An unexpected error: `internal_error`.",
@@ -284,6 +295,11 @@ def operation_problems(
         statuses |= {400, 409}
     if authenticated:
         statuses |= {401, 403, 431}
+    if any(
+        p.get("in") == "header" and str(p.get("name", "")).lower() == "if-match"
+        for p in operation.get("parameters", [])
+    ):
+        statuses |= {412, 428}
     return statuses
 
 

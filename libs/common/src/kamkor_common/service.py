@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common import health, idempotency, logs, telemetry
+from kamkor_common import health, idempotency, logs, metrics, telemetry
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.db import Database, migrate, utcnow
 from kamkor_common.errors import install_error_handlers
 from kamkor_common.idempotency import IdempotencyMiddleware
-from kamkor_common.messaging import inbox
+from kamkor_common.messaging import inbox, outbox
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
 from kamkor_common.messaging.outbox import OutboxRelay
 from kamkor_common.messaging.producer import Producer, ensure_topics
@@ -56,6 +56,7 @@ class ServiceRuntime:
             pool_size=settings.DATABASE_POOL_SIZE,
             max_overflow=settings.DATABASE_MAX_OVERFLOW,
         )
+        telemetry.instrument_engine(self.database.engine)
         self.producer = Producer(settings)
         self.relay = OutboxRelay(
             sessionmaker=self.database.sessionmaker,
@@ -67,6 +68,7 @@ class ServiceRuntime:
         self.timers = [
             *timers,
             Timer("retention", 3600, self._purge_expired),
+            Timer("outbox-gauges", settings.METRICS_INTERVAL_S, self._measure_outbox),
         ]
         self._stopping = asyncio.Event()
         self.consumers = [
@@ -99,6 +101,12 @@ class ServiceRuntime:
         await idempotency.purge(
             session, older_than=now - timedelta(hours=self.settings.IDEMPOTENCY_RETENTION_HOURS)
         )
+
+    async def _measure_outbox(self, session: AsyncSession) -> None:
+        count, oldest = await outbox.backlog_and_oldest(session)
+        age = 0.0 if oldest is None else max((utcnow() - oldest).total_seconds(), 0.0)
+        metrics.outbox_backlog.set(count, service=self.name)
+        metrics.outbox_oldest_age.set(age, service=self.name)
 
     async def _run_timer(self, timer: Timer) -> None:
         while not await self._sleep_or_stop(timer.interval_s):
@@ -168,7 +176,7 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        logs.setup(name, settings.LOG_LEVEL)
+        logs.setup(name, settings.LOG_LEVEL, settings.LOG_FORMAT)
         runtime = ServiceRuntime(name=name, settings=settings, consumers=consumers, timers=timers)
         app.state.runtime = runtime
         app.state.database = runtime.database
@@ -186,7 +194,13 @@ def create_service_app(
             telemetry.shutdown()
 
     telemetry.setup(name, settings.OTLP_ENDPOINT)
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(telemetry.tag_request)],
+    )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
         secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
@@ -194,6 +208,7 @@ def create_service_app(
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in routers:
         app.include_router(router)
     telemetry.instrument_app(app)

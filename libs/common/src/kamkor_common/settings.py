@@ -32,6 +32,8 @@ class KamkorSettings(BaseSettings):
     SERVICE_NAME: str = "kamkor"
     ROLE: Literal["api", "worker", "all"] = "all"
     LOG_LEVEL: str = "INFO"
+    # JSON lines with trace and span ids for the log pipeline; `text` for a terminal.
+    LOG_FORMAT: Literal["json", "text"] = "json"
 
     DATABASE_URL: str = "sqlite+aiosqlite:///var/kamkor.db"
     # Connections per process on PostgreSQL: the pool, and how many more under a burst.
@@ -58,7 +60,10 @@ class KamkorSettings(BaseSettings):
     # How long a claimed key waits for its request before a retry may take it over.
     IDEMPOTENCY_LEASE_S: float = 30
 
+    # Where traces and metrics go over OTLP/HTTP; the standard OTEL_* variables win.
     OTLP_ENDPOINT: str | None = None
+    # How often workers refresh the gauges that need a query (outbox backlog, referrals).
+    METRICS_INTERVAL_S: float = 15.0
 
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_ISSUER: str = "https://auth.kamkor.local/dev"

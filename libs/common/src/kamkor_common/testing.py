@@ -114,14 +114,17 @@ class ReceivedSpan:
     service: str
     name: str
     trace_id: str
+    attributes: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass
 class OtlpReceiver:
-    """A minimal OTLP/HTTP trace receiver: decodes the protobuf export requests it gets."""
+    """A minimal OTLP/HTTP receiver: decodes the trace and metric export requests it gets."""
 
     port: int
     spans: list[ReceivedSpan] = field(default_factory=list)
+    # Metric names received, with the services that sent each.
+    metrics: dict[str, set[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -147,9 +150,36 @@ class OtlpReceiver:
             )
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
-                    received.append(ReceivedSpan(service, span.name, span.trace_id.hex()))
+                    attributes = {
+                        a.key: str(getattr(a.value, a.value.WhichOneof("value") or "string_value"))
+                        for a in span.attributes
+                    }
+                    received.append(
+                        ReceivedSpan(service, span.name, span.trace_id.hex(), attributes)
+                    )
         with self.lock:
             self.spans.extend(received)
+
+    def add_metrics(self, body: bytes) -> None:
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+            ExportMetricsServiceRequest,
+        )
+
+        request = ExportMetricsServiceRequest()
+        request.ParseFromString(body)
+        with self.lock:
+            for resource_metrics in request.resource_metrics:
+                service = next(
+                    (
+                        a.value.string_value
+                        for a in resource_metrics.resource.attributes
+                        if a.key == "service.name"
+                    ),
+                    "?",
+                )
+                for scope_metrics in resource_metrics.scope_metrics:
+                    for metric in scope_metrics.metrics:
+                        self.metrics.setdefault(metric.name, set()).add(service)
 
     def in_trace(self, trace_id: str) -> list[ReceivedSpan]:
         with self.lock:

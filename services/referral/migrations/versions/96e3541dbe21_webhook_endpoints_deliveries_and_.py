@@ -1,7 +1,7 @@
 """webhook endpoints, deliveries and attempts
 
 Revision ID: 96e3541dbe21
-Revises: 3721aeca66a6
+Revises: 93d0e97f67b2
 Create Date: 2026-12-02 16:30:15.721658
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '96e3541dbe21'
-down_revision: str | None = '3721aeca66a6'
+down_revision: str | None = '93d0e97f67b2'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('enabled', 'disabled')", name='ck_webhook_endpoints_status'),
-    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:

@@ -26,6 +26,7 @@ from kamkor_referral.referrals import service as referral_service
 from kamkor_referral.referrals.handlers import ReferralHandlers
 from kamkor_referral.referrals.partner_router import router as partner_router
 from kamkor_referral.referrals.router import router as referral_router
+from kamkor_referral.stats import service as stats_service
 from kamkor_referral.webhooks import handlers as webhook_handlers
 from kamkor_referral.webhooks import worker as webhook_worker
 from kamkor_referral.webhooks.router import ROUTERS as WEBHOOK_ROUTERS
@@ -63,7 +64,7 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
 
 
 def timers(settings: ReferralSettings) -> list[Timer]:
-    """The worker's periodic jobs: partners' response deadlines and half-time reminders."""
+    """The worker's periodic jobs: response deadlines and half-time reminders, gauges."""
     mapping = needs_service.load_mapping(settings.NEEDS_MAPPING_VERSION)
 
     async def deadlines(session: AsyncSession) -> None:
@@ -71,7 +72,11 @@ def timers(settings: ReferralSettings) -> list[Timer]:
             session=session, now=utcnow(), settings=settings, mapping=mapping
         )
 
+    async def gauges(session: AsyncSession) -> None:
+        await stats_service.measure(session=session)
+
     return [
         Timer("deadlines", settings.DEADLINE_CHECK_S, deadlines),
+        Timer("referral-gauges", settings.METRICS_INTERVAL_S, gauges),
         *webhook_worker.timers(settings),
     ]

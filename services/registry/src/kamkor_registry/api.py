@@ -5,8 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from kamkor_common.messaging.consumer import ConsumerSpec
+from kamkor_registry.audit.router import router as audit_router
+from kamkor_registry.consents.router import router as consents_router
 from kamkor_registry.households.router import router as households_router
+from kamkor_registry.memberships.router import router as memberships_router
+from kamkor_registry.persons.router import router as persons_router
 from kamkor_registry.regions.router import router as regions_router
+from kamkor_registry.siblings.router import router as siblings_router
 
-ROUTERS: list[APIRouter] = [regions_router, households_router]
+ROUTERS: list[APIRouter] = [
+    regions_router,
+    households_router,
+    memberships_router,
+    persons_router,
+    consents_router,
+    siblings_router,
+    audit_router,
+]
 CONSUMERS: list[ConsumerSpec] = []

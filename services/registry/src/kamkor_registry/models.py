@@ -5,16 +5,23 @@ from sqlmodel import SQLModel
 from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
+from kamkor_registry.audit.models import AuditEntry
+from kamkor_registry.consents.models import Consent
 from kamkor_registry.households.models import Household, HouseholdMember, Person
+from kamkor_registry.siblings.models import SiblingGroup, SiblingGroupMember
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AuditEntry",
+    "Consent",
     "Household",
     "HouseholdMember",
     "IdempotencyKey",
     "InboxMessage",
     "OutboxMessage",
     "Person",
+    "SiblingGroup",
+    "SiblingGroupMember",
     "metadata",
 ]

@@ -15,3 +15,8 @@ class ShelterSettings(KamkorSettings):
     HOLD_TTL_HOURS: float = Field(default=24, gt=0)
     # How often the worker looks for holds whose time is up.
     HOLD_EXPIRY_CHECK_S: float = Field(default=60, gt=0)
+    # A shelter whose staff have not changed or confirmed its beds (counts, arrivals,
+    # departures) for this long is marked stale, in its API and its capacity snapshot.
+    STALE_AFTER_HOURS: float = Field(default=12, gt=0)
+    # How often the worker looks for shelters that have just gone stale.
+    STALE_CHECK_S: float = Field(default=300, gt=0)

@@ -7,6 +7,7 @@ from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_shelter.holds.models import BedHold
 from kamkor_shelter.shelters.models import Shelter, ShelterCategory
+from kamkor_shelter.stays.models import Stay
 
 metadata = SQLModel.metadata
 
@@ -17,5 +18,6 @@ __all__ = [
     "OutboxMessage",
     "Shelter",
     "ShelterCategory",
+    "Stay",
     "metadata",
 ]

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kamkor_common import telemetry
+from kamkor_common import metrics, telemetry
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.topics import dlq_topic
 from kamkor_common.messaging import inbox
@@ -88,6 +88,10 @@ class EventConsumer:
         if consumer is None:
             return
         self.started = self.running = True
+        # Every series exists from the start, so that `increase()` and alerts see a zero.
+        for outcome in ("handled", "skipped", "duplicate", "dead_lettered"):
+            self._count(outcome, 0)
+        metrics.dlq_events.add(0, {"group": self.spec.group_id})
         log.info("consumer %s joined, topics %s", self.spec.group_id, list(self.spec.topics))
         try:
             while not self._stopping:
@@ -155,6 +159,10 @@ class EventConsumer:
         first_open = next((i for i, handled in enumerate(done) if not handled), len(records))
         if first_open > 0:
             await self._commit(consumer, tp, records[first_open - 1].offset + 1)
+        position = (
+            records[first_open].offset if first_open < len(records) else records[-1].offset + 1
+        )
+        self._measure_lag(consumer, tp, position)
         if first_open < len(records) and not self._stopping:
             # Events after it that were handled already come again and the inbox skips them.
             consumer.seek(tp, records[first_open].offset)
@@ -201,6 +209,7 @@ class EventConsumer:
         if declared is not None and declared not in self.spec.handlers:
             # Another consumer's business, told by the header alone: most events on a
             # topic are not for us, and parsing and tracing each cost more than the skip.
+            self._count("skipped")
             return
         carrier = telemetry.kafka_headers_to_carrier(record.headers)
         parent = telemetry.context_from_carrier(carrier)
@@ -222,6 +231,7 @@ class EventConsumer:
                 return
             span.set_attribute("messaging.message.id", event.id)
             span.set_attribute("cloudevents.event_type", event.type)
+            telemetry.tag_event(event.subject, event.data)
             handler = self.spec.handlers.get(event.type)
             if handler is None:
                 return  # another consumer's business: events we do not need are skipped
@@ -252,6 +262,7 @@ class EventConsumer:
             else:
                 self.duplicates += 1
                 log.info("event %s already handled by %s", event.id, self.spec.group_id)
+            self._count("handled" if handled else "duplicate")
             return
 
     async def _handle_once(self, event: CloudEvent, handler: Handler) -> bool:
@@ -289,6 +300,8 @@ class EventConsumer:
                 await self._sleep(delay)
                 delay = min(delay * 2, 10)
         self.dead_lettered += 1
+        self._count("dead_lettered")
+        metrics.dlq_events.add(1, {"group": self.spec.group_id})
         log.error(
             "event at %s/%d@%d sent to %s: %s",
             record.topic,
@@ -297,6 +310,22 @@ class EventConsumer:
             self.dlq,
             error,
         )
+
+    def _count(self, outcome: str, n: int = 1) -> None:
+        metrics.consumer_events.add(n, {"group": self.spec.group_id, "outcome": outcome})
+
+    def _measure_lag(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, next_offset: int
+    ) -> None:
+        """Events on the partition past the group's position, as of the last fetch."""
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            metrics.consumer_lag.set(
+                max(highwater - next_offset, 0),
+                group=self.spec.group_id,
+                topic=tp.topic,
+                partition=str(tp.partition),
+            )
 
     def stop(self) -> None:
         """Take no more work; the current event finishes and its offset is committed."""

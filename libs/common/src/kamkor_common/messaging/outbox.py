@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import weakref
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -112,10 +112,25 @@ def _forget_pending(session: Session) -> None:
 
 async def backlog(session: AsyncSession) -> int:
     """How many events wait to be published."""
-    count = await session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None))
-    )
-    return int(count or 0)
+    count, _ = await backlog_and_oldest(session)
+    return count
+
+
+async def backlog_and_oldest(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many events wait to be published, and when the oldest of them was written."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(col(OutboxMessage.created_at))).where(
+                col(OutboxMessage.sent_at).is_(None)
+            )
+        )
+    ).one()
+    oldest = row[1]
+    if isinstance(oldest, str):  # SQLite hands an aggregate back untyped
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(row[0] or 0), oldest
 
 
 def kafka_headers(event_type: str, event_id: str, source: str) -> list[tuple[str, bytes]]:

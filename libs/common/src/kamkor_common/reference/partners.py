@@ -21,6 +21,7 @@ class SeedService:
     areas: tuple[str, ...]  # region codes, district codes, or COUNTRY
     languages: tuple[str, ...] = ("ky", "ru")
     open_referral_limit: int | None = None
+    sex_eligibility: tuple[str, ...] = ()  # the sexes served; empty means any
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,9 @@ ORGANIZATIONS: tuple[SeedOrganization, ...] = (
                 "crisis_centre",
                 "Mother-and-child crisis centre",
                 (COUNTRY,),
+                # It takes in mothers with their children: a household with no woman in it
+                # is routed elsewhere (docs/decisions/0010-sex-eligibility.md).
+                sex_eligibility=("female",),
             ),
             SeedService(
                 "5e7d0000-0000-4000-8000-000000000102",

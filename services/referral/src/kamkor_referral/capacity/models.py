@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
@@ -24,3 +25,7 @@ class ShelterAvailability(SQLModel, table=True):
     available: int
     total: int
     as_of: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # When the shelter's staff last changed or confirmed its beds, and whether the shelter
+    # calls that too long ago; unknown (None, False) from snapshots without them.
+    updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    stale: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

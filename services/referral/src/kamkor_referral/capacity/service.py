@@ -48,6 +48,8 @@ async def apply_snapshot(*, session: AsyncSession, snapshot: CapacityChanged) ->
         row.available = max(capacity.available, 0)
         row.total = capacity.total
         row.as_of = as_of
+        row.updated_at = _aware(snapshot.updated_at) if snapshot.updated_at else None
+        row.stale = bool(snapshot.stale)
     # A full snapshot: a category it no longer lists has no beds any more.
     for gone in by_category.values():
         await repository.delete(session, gone)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from kamkor_referral.ids import new_id
@@ -16,7 +16,14 @@ class Organization(SQLModel, table=True):
     type: str = Field(max_length=32)
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     contact: str | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    email: str | None = Field(default=None, max_length=254)
+    website: str | None = Field(default=None, max_length=300)
     active: bool = True
+    # Bumped by every change; served as the ETag that updates must match.
+    version: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
 
 
 class PartnerService(SQLModel, table=True):
@@ -37,7 +44,16 @@ class PartnerService(SQLModel, table=True):
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     min_age: int | None = None
     max_age: int | None = None
+    # The sexes the service serves (`female`, `male`); empty means any.
+    sex_eligibility: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     open_referral_limit: int | None = None
+    version: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
 
 
 class ServiceArea(SQLModel, table=True):

@@ -10,16 +10,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
+from kamkor_referral.referrals.models import OPEN_AT_PARTNER_STATUSES, Referral
 
 
-async def get_organization(session: AsyncSession, organization_id: str) -> Organization | None:
-    """One organisation by id."""
-    return await session.get(Organization, organization_id)
+async def get_organization(
+    session: AsyncSession, organization_id: str, *, for_update: bool = False
+) -> Organization | None:
+    """One organisation by id; with `for_update` locked until the transaction ends."""
+    return await session.get(
+        Organization, organization_id, with_for_update=for_update, populate_existing=for_update
+    )
 
 
-async def get_service(session: AsyncSession, service_id: str) -> PartnerService | None:
-    """One partner service by id."""
-    return await session.get(PartnerService, service_id)
+async def get_service(
+    session: AsyncSession, service_id: str, *, for_update: bool = False
+) -> PartnerService | None:
+    """One partner service by id; with `for_update` locked until the transaction ends."""
+    return await session.get(
+        PartnerService, service_id, with_for_update=for_update, populate_existing=for_update
+    )
 
 
 async def list_organizations(
@@ -29,9 +38,15 @@ async def list_organizations(
     area_codes: Sequence[str] | None,
     limit: int,
     offset: int,
+    organization_type: str | None = None,
+    active: bool | None = None,
 ) -> tuple[list[Organization], int]:
     """Organisations, by name, that offer the service type in one of the areas (if given)."""
     query = select(Organization)
+    if organization_type is not None:
+        query = query.where(col(Organization.type) == organization_type)
+    if active is not None:
+        query = query.where(col(Organization.active) == active)
     if service_type is not None or area_codes is not None:
         offering = select(col(PartnerService.organization_id))
         if service_type is not None:
@@ -116,3 +131,39 @@ async def replace_areas(
     """Make the given areas the service's only ones."""
     await session.execute(delete(ServiceArea).where(col(ServiceArea.service_id) == service_id))
     session.add_all(areas)
+
+
+async def all_organizations(session: AsyncSession) -> list[Organization]:
+    """The whole directory's organisations, by id (the export's stable order)."""
+    rows = await session.scalars(select(Organization).order_by(col(Organization.id)))
+    return list(rows.all())
+
+
+async def open_referral_count(
+    session: AsyncSession, *, organization_id: str | None = None, service_id: str | None = None
+) -> int:
+    """Referrals open at the organisation or the service (requested to on hold)."""
+    query = select(func.count()).where(col(Referral.status).in_(OPEN_AT_PARTNER_STATUSES))
+    if organization_id is not None:
+        query = query.where(col(Referral.organization_id) == organization_id)
+    if service_id is not None:
+        query = query.where(col(Referral.service_id) == service_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def delete_service(session: AsyncSession, service_id: str) -> None:
+    """Remove a service and its areas."""
+    await session.execute(delete(ServiceArea).where(col(ServiceArea.service_id) == service_id))
+    await session.execute(delete(PartnerService).where(col(PartnerService.id) == service_id))
+
+
+async def delete_organization(session: AsyncSession, organization_id: str) -> None:
+    """Remove an organisation with its services and their areas."""
+    services = select(col(PartnerService.id)).where(
+        col(PartnerService.organization_id) == organization_id
+    )
+    await session.execute(delete(ServiceArea).where(col(ServiceArea.service_id).in_(services)))
+    await session.execute(
+        delete(PartnerService).where(col(PartnerService.organization_id) == organization_id)
+    )
+    await session.execute(delete(Organization).where(col(Organization.id) == organization_id))

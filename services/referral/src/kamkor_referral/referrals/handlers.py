@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kamkor_common import metrics
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas.risk import FamilyFlagged
 from kamkor_common.events.schemas.shelter import (
@@ -28,13 +29,19 @@ class ReferralHandlers:
 
     async def on_family_flagged(self, *, session: AsyncSession, event: CloudEvent) -> None:
         """`kamkor.risk.family.flagged.v1`: open or raise one referral per needed service."""
-        await service.open_from_flag(
+        touched = await service.open_from_flag(
             session=session,
             flagged=FamilyFlagged.model_validate(event.data),
             cause=event,
             mapping=self.mapping,
             settings=self.settings,
         )
+        for referral in touched:
+            if referral.created_at >= event.time:  # opened by this flag, not raised by it
+                metrics.flag_to_referral.record(
+                    (referral.created_at - event.time).total_seconds(),
+                    {"service_type": referral.service_type, "priority": referral.priority},
+                )
 
     async def on_hold_placed(self, *, session: AsyncSession, event: CloudEvent) -> None:
         """`kamkor.shelter.hold.placed.v1`: the bed is held for the family."""

@@ -62,6 +62,8 @@ class Referral(SQLModel, table=True):
     district: str = Field(max_length=16)
     language: str = Field(max_length=2)
     children_ages: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The members' sexes from the flag, for sex eligibility; None when the flag had none.
+    member_sexes: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     source_flag_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     organization_id: str | None = Field(default=None, max_length=36)
     service_id: str | None = Field(default=None, max_length=36)

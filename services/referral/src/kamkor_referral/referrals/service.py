@@ -129,6 +129,7 @@ async def _create(
         district=flagged.district,
         language=flagged.language,
         children_ages=list(flagged.children_ages),
+        member_sexes=None if flagged.member_sexes is None else list(flagged.member_sexes),
         source_flag_ids=list(need.flag_ids),
         reasons=list(need.reasons),
     )
@@ -205,6 +206,7 @@ async def _route(
         language=referral.language,
         referral_id=referral.id,
         children_ages=tuple(referral.children_ages),
+        member_sexes=None if referral.member_sexes is None else frozenset(referral.member_sexes),
         shelter_category=category,
         # A shelter that refused the bed is out; its organisation may still have another.
         tried_service_ids=frozenset(a.service_id for a in attempts if a.outcome != "hold_rejected"),

@@ -51,6 +51,7 @@ async def candidates(
             accepts_referrals=service.accepts_referrals,
             min_age=service.min_age,
             max_age=service.max_age,
+            sex_eligibility=tuple(service.sex_eligibility),
             open_referral_limit=service.open_referral_limit,
             open_referrals=loads.get(service.id, 0),
         )

@@ -33,6 +33,8 @@ class Candidate:
     accepts_referrals: bool = True
     min_age: int | None = None
     max_age: int | None = None
+    # The sexes the service serves; empty means any.
+    sex_eligibility: tuple[str, ...] = ()
     open_referral_limit: int | None = None
     open_referrals: int = 0  # its open referrals (requested, accepted, in progress, on hold)
 
@@ -48,6 +50,16 @@ class ShelterBeds:
     category: str
     available: int  # free beds less the holds this service has asked for and not yet heard of
     awaiting: int = 0  # of the snapshot's free beds, those asked for by other referrals
+    stale: bool = False  # its staff have not confirmed the counts for too long (shelter's word)
+    updated_hours_ago: int | None = None  # since staff last confirmed the counts, if known
+
+    def staleness(self) -> str:
+        """How old a stale shelter's counts are, in the words reasons use; "" when fresh."""
+        if not self.stale:
+            return ""
+        if self.updated_hours_ago is None:
+            return f"shelter {self.shelter_id} is stale"
+        return f"shelter {self.shelter_id} counts last updated {self.updated_hours_ago} h ago"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,8 @@ class RoutingRequest:
     language: str
     referral_id: str | None = None  # the referral being routed, left out of every count
     children_ages: tuple[int, ...] = ()
+    # The household members' sexes; None when the flag did not tell them (older events).
+    member_sexes: frozenset[str] | None = None
     shelter_category: str | None = None  # set for shelter service types
     tried_service_ids: frozenset[str] = frozenset()
     excluded_shelter_ids: frozenset[str] = frozenset()

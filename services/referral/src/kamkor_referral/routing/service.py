@@ -50,6 +50,11 @@ def ineligibility(candidate: Candidate, request: RoutingRequest) -> str | None:
             f"serves ages {_age_range(candidate)}, the children are "
             f"{', '.join(str(a) for a in request.children_ages)}"
         )
+    if not _sexes_fit(candidate, request.member_sexes):
+        return (
+            f"serves {' or '.join(candidate.sex_eligibility)} clients only, "
+            "and no member of the household is"
+        )
     if candidate.service_id in request.tried_service_ids:
         return "already tried for this referral"
     limit = candidate.open_referral_limit
@@ -61,7 +66,12 @@ def ineligibility(candidate: Candidate, request: RoutingRequest) -> str | None:
 def pick_shelter(
     candidate: Candidate, shelters: Iterable[ShelterBeds], request: RoutingRequest
 ) -> ShelterBeds | None:
-    """The organisation's shelter with a free bed: in the family's region first, then any."""
+    """The organisation's shelter with a free bed: in the family's region first, then any.
+
+    A stale shelter may still be picked: the hold is placed against its real count, so
+    an old count can cost a retry but never a second family in one bed. Among shelters
+    equally near, one whose counts are fresh comes first.
+    """
     usable = [
         shelter
         for shelter in shelters
@@ -72,7 +82,7 @@ def pick_shelter(
     ]
     return min(
         usable,
-        key=lambda s: (s.region != request.region, -s.available, s.shelter_id),
+        key=lambda s: (s.region != request.region, s.stale, -s.available, s.shelter_id),
         default=None,
     )
 
@@ -121,9 +131,11 @@ def decide(
         if request.shelter_category is not None:
             shelter = pick_shelter(candidate, shelters, request)
             if shelter is None:
-                skipped.append(
-                    f"skipped {candidate.organization_name}: no free {request.shelter_category} bed"
-                )
+                why = f"no free {request.shelter_category} bed"
+                stale = _stale_of(candidate, shelters, request)
+                if stale:
+                    why += f" ({stale})"
+                skipped.append(f"skipped {candidate.organization_name}: {why}")
                 continue
         eligible.append(Choice(candidate=candidate, area=area, shelter=shelter))
 
@@ -170,14 +182,30 @@ def _chosen_reasons(choice: Choice, request: RoutingRequest) -> list[str]:
         )
         if shelter.awaiting:
             line += f" besides {shelter.awaiting} asked for by other referrals"
+        if shelter.stale:
+            line += f"; stale: {shelter.staleness()}"
         reasons.append(line)
     reasons.append(f"{candidate.open_referrals} open referrals at this service")
     return reasons
 
 
+def _stale_of(
+    candidate: Candidate, shelters: Iterable[ShelterBeds], request: RoutingRequest
+) -> str:
+    """The stale shelters of the organisation with beds of the category, in words."""
+    return "; ".join(
+        shelter.staleness()
+        for shelter in shelters
+        if shelter.organization_id == candidate.organization_id
+        and shelter.category == request.shelter_category
+        and shelter.stale
+    )
+
+
 def _capacity_words(choice: Choice) -> str:
     if choice.shelter is not None:
-        return f"{choice.shelter.available} free beds at shelter {choice.shelter.shelter_id}"
+        words = f"{choice.shelter.available} free beds at shelter {choice.shelter.shelter_id}"
+        return f"{words}, stale" if choice.shelter.stale else words
     capacity = free_capacity(choice)
     return "no referral limit" if math.isinf(capacity) else f"room for {int(capacity)} more"
 
@@ -191,6 +219,16 @@ def _ages_fit(candidate: Candidate, children_ages: Sequence[int]) -> bool:
     low = candidate.min_age if candidate.min_age is not None else 0
     high = candidate.max_age if candidate.max_age is not None else 200
     return any(low <= age <= high for age in children_ages)
+
+
+def _sexes_fit(candidate: Candidate, member_sexes: frozenset[str] | None) -> bool:
+    """Fits when some member of the household, adult or child, is of a sex the service serves.
+
+    Unknown sexes exclude nobody (docs/decisions/0010-sex-eligibility.md).
+    """
+    if not candidate.sex_eligibility or member_sexes is None:
+        return True
+    return not member_sexes.isdisjoint(candidate.sex_eligibility)
 
 
 def _age_range(candidate: Candidate) -> str:
@@ -213,6 +251,7 @@ async def plan(
     A bed asked for within `hold_answer_ttl` and not answered yet is not free: the
     shelter's snapshot has not counted it. Older requests are left to the snapshots.
     """
+    now = now or utcnow()
     candidates = await repository.candidates(
         session, service_type=request.service_type, referral_id=request.referral_id
     )
@@ -227,7 +266,7 @@ async def plan(
             session,
             category=request.shelter_category,
             shelter_ids=[r.shelter_id for r in rows],
-            asked_since=(now or utcnow()) - hold_answer_ttl,
+            asked_since=now - hold_answer_ttl,
             excluding=request.referral_id,
         )
         shelters = [
@@ -239,7 +278,15 @@ async def plan(
                 category=row.category,
                 available=max(row.available - awaiting.get(row.shelter_id, 0), 0),
                 awaiting=awaiting.get(row.shelter_id, 0),
+                stale=row.stale,
+                updated_hours_ago=_hours_since(row.updated_at, now),
             )
             for row in rows
         ]
     return decide(request, candidates, shelters)
+
+
+def _hours_since(moment: datetime | None, now: datetime) -> int | None:
+    if moment is None:
+        return None
+    return max(0, int((now - moment).total_seconds() // 3600))

@@ -35,8 +35,14 @@ class WebhookEndpoint(SQLModel, table=True):
     __table_args__ = (_one_of("status", EndpointStatus, "ck_webhook_endpoints_status"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    # An organisation removed from the directory takes its endpoints and their log along.
     organization_id: str = Field(
-        sa_column=Column(String(36), ForeignKey("organizations.id"), nullable=False, index=True)
+        sa_column=Column(
+            String(36),
+            ForeignKey("organizations.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
     )
     url: str = Field(max_length=2000)
     description: str | None = Field(default=None, max_length=500)

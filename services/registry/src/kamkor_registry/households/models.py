@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
@@ -40,9 +41,35 @@ class Household(SQLModel, table=True):
     created_by: str = Field(max_length=200)
 
 
+class MigrationStatus(StrEnum):
+    """Where a parent lives and works (DOMAIN: parents abroad are a first-class fact)."""
+
+    abroad = "abroad"
+    elsewhere = "elsewhere"  # elsewhere in Kyrgyzstan
+    home = "home"
+
+
+class SchoolEnrolment(StrEnum):
+    enrolled = "enrolled"
+    not_enrolled = "not_enrolled"
+    home_schooled = "home_schooled"
+    not_school_age = "not_school_age"
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A check constraint's condition from an enum, so the two never drift apart."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
 class Person(SQLModel, table=True):
     __tablename__ = "persons"
-    __table_args__ = (CheckConstraint("sex IN ('female', 'male')", name="ck_persons_sex"),)
+    __table_args__ = (
+        CheckConstraint("sex IN ('female', 'male')", name="ck_persons_sex"),
+        CheckConstraint(one_of("migration_status", MigrationStatus), name="ck_persons_migration"),
+        CheckConstraint(
+            one_of("school_enrolment", SchoolEnrolment), name="ck_persons_school_enrolment"
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     family_name: str = Field(max_length=100)
@@ -52,9 +79,21 @@ class Person(SQLModel, table=True):
     birth_date: date
     # Unique: one PIN is one person, whichever household registered them first.
     pin: str | None = Field(default=None, max_length=14, unique=True)
+    # None: not known yet. Support: whether the child gets the help the disability needs.
+    disability: bool | None = None
+    disability_support: bool | None = None
+    school_enrolment: str | None = Field(default=None, max_length=16)
+    school: str | None = Field(default=None, max_length=200)
+    # Parents' migration: status, ISO 3166-1 alpha-2 country when abroad, since when.
+    migration_status: str | None = Field(default=None, max_length=16)
+    migration_country: str | None = Field(default=None, max_length=2)
+    migration_since: date | None = None
+    # Bumped by every change; served as the ETag that updates must match.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class HouseholdMember(SQLModel, table=True):
@@ -79,3 +118,12 @@ class HouseholdMember(SQLModel, table=True):
     role: str = Field(max_length=16)
     since: date = Field(primary_key=True)
     until: date | None = None
+    # On a child's stay: the member who cares for them now (often a grandparent).
+    caregiver_person_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(36),
+            ForeignKey("persons.id", name="fk_household_members_caregiver"),
+            nullable=True,
+        ),
+    )

@@ -14,8 +14,12 @@ from kamkor_registry.households.models import Household, HouseholdMember, Person
 Membership = tuple[HouseholdMember, Person]
 
 
-async def get_household(session: AsyncSession, household_id: str) -> Household | None:
-    return await session.get(Household, household_id)
+async def get_household(
+    session: AsyncSession, household_id: str, *, for_update: bool = False
+) -> Household | None:
+    # FOR UPDATE: concurrent changes of one household queue, so none is lost between the
+    # version check and the write.
+    return await session.get(Household, household_id, with_for_update=for_update)
 
 
 async def list_households(
@@ -87,3 +91,36 @@ async def add_memberships(session: AsyncSession, memberships: Sequence[Household
     # does not order inserts by foreign key.
     session.add_all(memberships)
     await session.flush()
+
+
+async def get_person(
+    session: AsyncSession, person_id: str, *, for_update: bool = False
+) -> Person | None:
+    return await session.get(Person, person_id, with_for_update=for_update)
+
+
+async def person_memberships(session: AsyncSession, person_id: str) -> list[HouseholdMember]:
+    """A person's stays in households, oldest first."""
+    rows = await session.scalars(
+        select(HouseholdMember)
+        .where(col(HouseholdMember.person_id) == person_id)
+        .order_by(col(HouseholdMember.since), col(HouseholdMember.household_id))
+    )
+    return list(rows.all())
+
+
+async def get_households(
+    session: AsyncSession, household_ids: Sequence[str], *, for_update: bool = False
+) -> list[Household]:
+    """The households, in id order (a fixed lock order, so two writers never deadlock)."""
+    if not household_ids:
+        return []
+    query = (
+        select(Household)
+        .where(col(Household.id).in_(sorted(set(household_ids))))
+        .order_by(col(Household.id))
+    )
+    if for_update:
+        query = query.with_for_update()
+    rows = await session.scalars(query)
+    return list(rows.all())

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kamkor_common.events.schemas.registry import MemberRole
+from kamkor_common.events.schemas.registry import MemberRole, MigrationStatus, SchoolEnrolment
 from kamkor_common.inputs import PlainText
 from kamkor_common.pagination import Page
 
@@ -53,6 +53,28 @@ class MemberRead(BaseModel):
     age: int
     since: date
     until: date | None
+    caregiver_person_id: str | None = None
+    disability: bool | None = None
+    disability_support: bool | None = None
+    school_enrolment: SchoolEnrolment | None = None
+    school: str | None = None
+    migration_status: MigrationStatus | None = None
+    migration_country: str | None = None
+    migration_since: date | None = None
+    person_version: int = Field(default=1, description="The person's ETag for their updates.")
+
+
+class HouseholdUpdate(BaseModel):
+    """The household's own facts; only the fields sent change (`null` clears the phone)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    region: PlainText | None = Field(default=None, min_length=1, max_length=16)
+    district: PlainText | None = Field(default=None, min_length=1, max_length=16)
+    settlement: PlainText | None = Field(default=None, min_length=1, max_length=200)
+    address: PlainText | None = Field(default=None, min_length=1, max_length=300)
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9][0-9 ()-]{4,30}$")
+    language: Language | None = None
 
 
 class RecordWarning(BaseModel):

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.auth import PlaceScope, Principal
-from kamkor_common.errors import Conflict, Forbidden, NotFound, Unprocessable
+from kamkor_common.auth import Principal
+from kamkor_common.db import utcnow
+from kamkor_common.errors import Conflict, NotFound, Unprocessable
 from kamkor_common.events import topics
 from kamkor_common.messaging import outbox
 from kamkor_common.pagination import PageParams
 from kamkor_common.reference.regions import (
     DISTRICTS_BY_CODE,
-    REGIONS_BY_CODE,
     age_on,
     local_today,
 )
+from kamkor_registry.audit import service as audit_service
+from kamkor_registry.audit.models import AuditAction
+from kamkor_registry.etag import check_version
 from kamkor_registry.households import events, repository
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.households.repository import Membership
@@ -27,22 +29,18 @@ from kamkor_registry.households.schemas import (
     HouseholdCreate,
     HouseholdList,
     HouseholdRead,
+    HouseholdUpdate,
     MemberRead,
-    RecordWarning,
 )
+from kamkor_registry.persons.pins import PIN_PATTERN, pin_warnings
+from kamkor_registry.places import RegionNotAllowed, check_in_scope, check_location
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
-PIN_PATTERN = re.compile(r"\d{14}")
 
 
 class HouseholdNotFound(NotFound):
     code = "household_not_found"
     title = "Household not found"
-
-
-class UnknownLocation(Unprocessable):
-    code = "unknown_location"
-    title = "Unknown region or district"
 
 
 class InvalidPin(Unprocessable):
@@ -60,58 +58,35 @@ class DuplicatePin(Conflict):
     title = "A person with this PIN is already registered"
 
 
-class RegionNotAllowed(Forbidden):
-    code = "region_not_allowed"
-    title = "Region not allowed"
-
-
-def pin_birth_date(pin: str) -> date | None:
-    """The birth date a PIN encodes in digits 2-9 (DDMMYYYY), or None if they are no date."""
-    try:
-        return date(int(pin[5:9]), int(pin[3:5]), int(pin[1:3]))
-    except ValueError:
-        return None
-
-
-def pin_warnings(person: Person) -> list[RecordWarning]:
-    """A PIN that disagrees with the recorded birth date is kept as given, but flagged."""
-    if person.pin is None:
-        return []
-    encoded = pin_birth_date(person.pin)
-    if encoded == person.birth_date:
-        return []
-    if encoded is None:
-        message = f"PIN digits 2-9 ({person.pin[1:9]}) are not a date (DDMMYYYY)"
-    else:
-        message = (
-            f"PIN encodes birth date {encoded.isoformat()}, "
-            f"but the recorded birth date is {person.birth_date.isoformat()}"
-        )
-    return [
-        RecordWarning(
-            code="pin_birth_date_mismatch", person_id=person.id, field="pin", message=message
-        )
-    ]
+def member_read(member: HouseholdMember, person: Person, *, on: date) -> MemberRead:
+    """One membership with its person's record."""
+    return MemberRead(
+        person_id=person.id,
+        role=member.role,
+        family_name=person.family_name,
+        given_name=person.given_name,
+        patronymic=person.patronymic,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        pin=person.pin,
+        age=age_on(person.birth_date, on),
+        since=member.since,
+        until=member.until,
+        caregiver_person_id=member.caregiver_person_id,
+        disability=person.disability,
+        disability_support=person.disability_support,
+        school_enrolment=person.school_enrolment,
+        school=person.school,
+        migration_status=person.migration_status,
+        migration_country=person.migration_country,
+        migration_since=person.migration_since,
+        person_version=person.version,
+    )
 
 
 def to_read(household: Household, memberships: Sequence[Membership], *, on: date) -> HouseholdRead:
     """The read model of a household with its members, their ages and open warnings."""
-    members = [
-        MemberRead(
-            person_id=person.id,
-            role=member.role,
-            family_name=person.family_name,
-            given_name=person.given_name,
-            patronymic=person.patronymic,
-            sex=person.sex,
-            birth_date=person.birth_date,
-            pin=person.pin,
-            age=age_on(person.birth_date, on),
-            since=member.since,
-            until=member.until,
-        )
-        for member, person in memberships
-    ]
+    members = [member_read(member, person, on=on) for member, person in memberships]
     return HouseholdRead(
         id=household.id,
         region=household.region,
@@ -129,38 +104,7 @@ def to_read(household: Household, memberships: Sequence[Membership], *, on: date
     )
 
 
-def _check_in_scope(scope: PlaceScope, region: str, district: str) -> None:
-    if scope.allows(region, district):
-        return
-    if region != scope.region:
-        raise RegionNotAllowed(f"you may work only in region {scope.region}")
-    raise RegionNotAllowed(
-        f"district {district} is not one of your districts ({', '.join(scope.districts)})"
-    )
-
-
-def _check_location(region: str | None, district: str | None) -> None:
-    if region is not None and region not in REGIONS_BY_CODE:
-        raise UnknownLocation(
-            f"unknown region {region!r}",
-            field="region",
-            errors=[{"field": "region", "message": f"unknown region {region!r}"}],
-        )
-    if district is None:
-        return
-    known = DISTRICTS_BY_CODE.get(district)
-    if known is None:
-        message = f"unknown district {district!r}"
-    elif region is not None and known.region != region:
-        message = f"district {district} lies in region {known.region}, not {region}"
-    else:
-        return
-    raise UnknownLocation(
-        message, field="district", errors=[{"field": "district", "message": message}]
-    )
-
-
-def _birth_date_problem(birth_date: date, *, on: date) -> str | None:
+def birth_date_problem(birth_date: date, *, on: date) -> str | None:
     if birth_date > on:
         return "birth date is in the future"
     if birth_date < EARLIEST_BIRTH_DATE:
@@ -172,7 +116,7 @@ def _check_members(household_in: HouseholdCreate, *, on: date) -> None:
     dates = [
         {"field": f"members[{i}].birth_date", "message": problem}
         for i, member in enumerate(household_in.members)
-        if (problem := _birth_date_problem(member.birth_date, on=on))
+        if (problem := birth_date_problem(member.birth_date, on=on))
     ]
     if dates:
         raise InvalidBirthDate(
@@ -215,12 +159,16 @@ def _duplicate(household_in: HouseholdCreate, existing: Person) -> DuplicatePin:
 
 
 async def create_household(
-    *, session: AsyncSession, household_in: HouseholdCreate, principal: Principal
+    *,
+    session: AsyncSession,
+    household_in: HouseholdCreate,
+    principal: Principal,
+    purpose: str | None = None,
 ) -> HouseholdRead:
     """Register a household with its members and stage its registered event."""
     scope = principal.place_scope()
-    _check_location(household_in.region, household_in.district)
-    _check_in_scope(scope, household_in.region, household_in.district)
+    check_location(household_in.region, household_in.district)
+    check_in_scope(scope, household_in.region, household_in.district)
     on = local_today()
     _check_members(household_in, on=on)
     await _check_pins_unused(session, household_in)
@@ -263,6 +211,14 @@ async def create_household(
     await repository.add_memberships(session, memberships)
 
     ordered = sorted(zip(memberships, persons, strict=True), key=lambda mp: _member_order(mp[1]))
+    audit_service.record(
+        session=session,
+        principal=principal,
+        action=AuditAction.create,
+        touched=[audit_service.household(household.id)]
+        + [audit_service.person(p.id, household.id) for p in persons],
+        purpose=purpose,
+    )
     outbox.add_event(
         session, topics.REGISTRY_HOUSEHOLDS, events.household_registered(household, ordered)
     )
@@ -274,16 +230,37 @@ def _member_order(person: Person) -> tuple[date, str]:
     return person.birth_date, person.id
 
 
-async def get_household(
-    *, session: AsyncSession, household_id: str, principal: Principal
-) -> HouseholdRead:
-    """One household, if it lies within the places its reader may see."""
-    scope = principal.place_scope()
-    household = await repository.get_household(session, household_id)
+async def household_in_scope(
+    *, session: AsyncSession, household_id: str, principal: Principal, for_update: bool = False
+) -> Household:
+    """The household, if it lies within the principal's places; a service reads any."""
+    household = await repository.get_household(session, household_id, for_update=for_update)
+    # A service token reads at a person's request that its service has checked (DESIGN §1).
+    visible = household is not None and (
+        principal.role == "service"
+        or principal.place_scope().allows(household.region, household.district)
+    )
     # Records outside the reader's places answer like missing ones: existence is not leaked.
-    if household is None or not scope.allows(household.region, household.district):
+    if household is None or not visible:
         raise HouseholdNotFound(f"no household {household_id}")
+    return household
+
+
+async def get_household(
+    *, session: AsyncSession, household_id: str, principal: Principal, purpose: str | None = None
+) -> HouseholdRead:
+    """One household, if it lies within the places its reader may see; the read is audited."""
+    household = await household_in_scope(
+        session=session, household_id=household_id, principal=principal
+    )
     memberships = await repository.list_memberships(session, [household.id])
+    audit_service.record(
+        session=session,
+        principal=principal,
+        action=AuditAction.read,
+        touched=[audit_service.household(household.id)],
+        purpose=purpose,
+    )
     return to_read(household, memberships[household.id], on=local_today())
 
 
@@ -294,13 +271,14 @@ async def list_households(
     region: str | None,
     district: str | None,
     page: PageParams,
+    purpose: str | None = None,
 ) -> HouseholdList:
     """A page of households within the reader's places, optionally narrowed by a filter."""
     scope = principal.place_scope()
-    _check_location(region, district)
+    check_location(region, district)
     # A filter naming a place outside the scope is refused rather than answered empty.
     if district is not None:
-        _check_in_scope(scope, DISTRICTS_BY_CODE[district].region, district)
+        check_in_scope(scope, DISTRICTS_BY_CODE[district].region, district)
     elif region is not None and not scope.everywhere and region != scope.region:
         raise RegionNotAllowed(f"you may list households only in region {scope.region}")
     households, total = await repository.list_households(
@@ -312,6 +290,13 @@ async def list_households(
         offset=page.offset,
     )
     memberships = await repository.list_memberships(session, [h.id for h in households])
+    audit_service.record(
+        session=session,
+        principal=principal,
+        action=AuditAction.read,
+        touched=[audit_service.household(h.id) for h in households],
+        purpose=purpose,
+    )
     on = local_today()
     return HouseholdList(
         items=[to_read(h, memberships[h.id], on=on) for h in households],
@@ -319,3 +304,62 @@ async def list_households(
         limit=page.limit,
         offset=page.offset,
     )
+
+
+async def stage_household_updated(
+    *, session: AsyncSession, household: Household, on: date
+) -> list[Membership]:
+    """Stage the household's updated snapshot; returns its memberships as now recorded."""
+    memberships = (await repository.list_memberships(session, [household.id]))[household.id]
+    outbox.add_event(
+        session,
+        topics.REGISTRY_HOUSEHOLDS,
+        events.household_updated(household, memberships, on=on),
+    )
+    return memberships
+
+
+def bump(household: Household) -> None:
+    """A change of the household or of who lives in it: a new version (and ETag)."""
+    household.version += 1
+    household.updated_at = utcnow()
+
+
+async def update_household(
+    *,
+    session: AsyncSession,
+    household_id: str,
+    household_in: HouseholdUpdate,
+    if_match: str,
+    principal: Principal,
+    purpose: str | None,
+) -> HouseholdRead:
+    """Change the household's facts if If-Match names its current version."""
+    household = await household_in_scope(
+        session=session, household_id=household_id, principal=principal, for_update=True
+    )
+    check_version(if_match, household.version)
+    changes = household_in.model_dump(exclude_unset=True)
+    for required in ("region", "district", "settlement", "address", "language"):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(f"{required} cannot be cleared", field=required)
+    region = changes.get("region", household.region)
+    district = changes.get("district", household.district)
+    check_location(region, district)
+    # Moving the household elsewhere needs the right to work in the new place too.
+    if principal.role != "service":
+        check_in_scope(principal.place_scope(), region, district)
+    for name, value in changes.items():
+        setattr(household, name, value)
+    bump(household)
+    await session.flush()
+    on = local_today()
+    memberships = await stage_household_updated(session=session, household=household, on=on)
+    audit_service.record(
+        session=session,
+        principal=principal,
+        action=AuditAction.update,
+        touched=[audit_service.household(household.id)],
+        purpose=purpose,
+    )
+    return to_read(household, memberships, on=on)

@@ -21,6 +21,8 @@ class RiskHousehold(SQLModel, table=True):
     children_birth_dates: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # The sex of each current member; None for a row stored before the read model kept it.
+    member_sexes: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )

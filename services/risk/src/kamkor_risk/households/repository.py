@@ -29,6 +29,7 @@ async def upsert(session: AsyncSession, facts: HouseholdFacts) -> None:
         "district": facts.district,
         "language": facts.language,
         "children_birth_dates": [d.isoformat() for d in facts.children_birth_dates],
+        "member_sexes": facts.member_sexes,
         "updated_at": utcnow(),
     }
     statement = upsert_insert(session, RiskHousehold).values(**values)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from kamkor_common.events.schemas.registry import MemberRole
+from kamkor_common.events.schemas.risk import Sex
 
 Language = Literal["ky", "ru", "en"]
 
@@ -18,6 +19,7 @@ class HouseholdFacts(BaseModel):
     district: str
     language: Language
     children_birth_dates: list[date]
+    member_sexes: list[Sex] | None = None
 
 
 class RegistryMember(BaseModel):
@@ -25,6 +27,7 @@ class RegistryMember(BaseModel):
 
     role: MemberRole
     birth_date: date
+    sex: Sex | None = None
     until: date | None = None
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.events.schemas.registry import HouseholdRegistered
+from kamkor_common.events.schemas.risk import Sex
 from kamkor_common.reference.regions import age_on, local_today
 from kamkor_risk.households import repository
 from kamkor_risk.households.client import HouseholdNotFound, RegistryClient
@@ -24,6 +26,7 @@ async def record_registered(*, session: AsyncSession, registered: HouseholdRegis
             district=registered.district,
             language=registered.language,
             children_birth_dates=[m.birth_date for m in registered.members if m.role == "child"],
+            member_sexes=[m.sex for m in registered.members],
         ),
     )
 
@@ -54,16 +57,16 @@ async def get_for_screening(
 def facts_from_registry(record: RegistryHousehold, today: date | None = None) -> HouseholdFacts:
     """The read-model facts of a registry record: its current children only."""
     today = today or local_today()
+    current = [m for m in record.members if m.until is None or m.until > today]
+    sexes = [m.sex for m in current if m.sex is not None]
     return HouseholdFacts(
         household_id=record.id,
         region=record.region,
         district=record.district,
         language=record.language,
-        children_birth_dates=[
-            m.birth_date
-            for m in record.members
-            if m.role == "child" and (m.until is None or m.until > today)
-        ],
+        children_birth_dates=[m.birth_date for m in current if m.role == "child"],
+        # A registry that answered without sexes tells nothing: unknown, not "nobody".
+        member_sexes=sexes if len(sexes) == len(current) else None,
     )
 
 
@@ -71,3 +74,10 @@ def children_ages(household: RiskHousehold, today: date | None = None) -> list[i
     """The children's ages in whole years on Kyrgyzstan's date, youngest first."""
     today = today or local_today()
     return sorted(age_on(date.fromisoformat(d), today) for d in household.children_birth_dates)
+
+
+def member_sexes(household: RiskHousehold) -> list[Sex] | None:
+    """The sexes of the current members, or None when the read model does not know them."""
+    if household.member_sexes is None:
+        return None
+    return [cast(Sex, sex) for sex in household.member_sexes]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.events.schemas import risk as risk_events
-from kamkor_common.events.schemas.risk import Domain
+from kamkor_common.events.schemas.risk import Domain, Sex
 from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.rules.schemas import DomainScore
 from kamkor_risk.screenings.models import Screening
@@ -52,6 +52,7 @@ def family_flagged(
     screening: Screening,
     household: RiskHousehold,
     children_ages: list[int],
+    member_sexes: list[Sex] | None = None,
     flagged: Sequence[DomainScore],
     flag_ids: Mapping[Domain, str],
 ) -> CloudEvent:
@@ -71,6 +72,7 @@ def family_flagged(
             children_ages=children_ages,
             rule_set_version=screening.rule_set_version,
             domains=_findings(flagged, flag_ids),
+            member_sexes=member_sexes,
         ),
     )
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from kamkor_common import telemetry
 from kamkor_common.auth import Principal, bearer_token, require_roles
 from kamkor_common.db import SessionDep
 from kamkor_common.events.schemas.risk import Domain
@@ -43,6 +44,7 @@ async def create_screening(
     registry: RegistryClientDep,
 ) -> ScreeningCreated:
     """Score a household's answers by domain; open, update or resolve its flags."""
+    telemetry.tag(household_id=str(screening_in.household_id))
     created = await service.create_screening(
         session=session,
         screening_in=screening_in,

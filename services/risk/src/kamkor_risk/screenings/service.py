@@ -112,6 +112,7 @@ async def create_screening(
                 screening=screening,
                 household=household,
                 children_ages=households_service.children_ages(household),
+                member_sexes=households_service.member_sexes(household),
                 flagged=flagged,
                 flag_ids=open_flag_ids,
             ),

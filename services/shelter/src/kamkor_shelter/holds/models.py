@@ -12,7 +12,7 @@ from kamkor_common.db import UTCDateTime, utcnow
 
 HoldStatus = Literal["held", "confirmed", "released", "expired"]
 # Only a hold that still waits for the family takes a bed from availability; a confirmed
-# one has turned into an occupied bed that the staff count.
+# one has turned into a stay, whose beds are counted as occupied.
 ACTIVE = "held"
 # A hold in one of these states answers its referral with a bed; a referral has at most one.
 LIVE = ("held", "confirmed")

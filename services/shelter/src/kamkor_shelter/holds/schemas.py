@@ -24,6 +24,8 @@ class HoldRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     reason: str | None
+    # The stay a confirmed hold became; set in the answer to its confirmation.
+    stay_id: str | None = None
 
 
 class HoldList(Page[HoldRead]):

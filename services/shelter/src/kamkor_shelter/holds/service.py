@@ -21,6 +21,8 @@ from kamkor_shelter.holds.models import ACTIVE, BedHold
 from kamkor_shelter.holds.schemas import HoldList, HoldRead
 from kamkor_shelter.shelters import service as shelters_service
 from kamkor_shelter.shelters.models import Shelter
+from kamkor_shelter.stays import repository as stays_repository
+from kamkor_shelter.stays import service as stays_service
 
 log = logging.getLogger("kamkor.shelter.holds")
 
@@ -196,9 +198,9 @@ async def confirm_hold(
     principal: Principal,
     now: datetime | None = None,
 ) -> HoldRead:
-    """The family has arrived: its held beds become occupied ones, in one locked change.
+    """The family has arrived: its held beds become a stay, in one locked change.
 
-    Confirming again answers with the confirmed hold and counts nothing twice.
+    Confirming again answers with the confirmed hold and its stay, counting nothing twice.
     """
     shelter = await shelters_service.lock_or_404(session=session, shelter_id=shelter_id)
     shelters_service.ensure_operator(principal, shelter)
@@ -206,20 +208,23 @@ async def confirm_hold(
     if hold is None or hold.shelter_id != shelter.id:
         raise HoldNotFound(f"no hold {hold_id} at shelter {shelter_id}")
     if hold.status == "confirmed":
-        return HoldRead.model_validate(hold)
+        stay = await stays_repository.of_hold(session, hold.id)
+        return _with_stay(hold, stay.id if stay is not None else None)
     if hold.status != ACTIVE:
         raise HoldNotActive(f"hold {hold_id} is {hold.status}", hold_status=hold.status)
     now = now or utcnow()
     hold.status = "confirmed"
     hold.updated_at = now
-    await shelters_service.occupy(
-        session=session, shelter_id=shelter.id, category=hold.category, beds=hold.beds
-    )
-    shelter.updated_at = now
+    stay = await stays_service.open_for_hold(session=session, shelter=shelter, hold=hold, now=now)
+    shelters_service.touch(shelter, now=now)
     events.stage_hold_confirmed(session, hold)
     await shelters_service.stage_snapshot(session=session, shelter=shelter)
     log.info("hold %s confirmed at %s", hold.id, shelter.id)
-    return HoldRead.model_validate(hold)
+    return _with_stay(hold, stay.id)
+
+
+def _with_stay(hold: BedHold, stay_id: str | None) -> HoldRead:
+    return HoldRead.model_validate(hold).model_copy(update={"stay_id": stay_id})
 
 
 async def list_holds(

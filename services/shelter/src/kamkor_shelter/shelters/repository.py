@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,6 +103,26 @@ async def lock_category(
         .execution_options(populate_existing=True)
     )
     return row.one_or_none()
+
+
+async def due_to_go_stale(session: AsyncSession, cutoff: datetime) -> list[str]:
+    """Ids of shelters not updated since `cutoff` and not yet marked stale (read unlocked)."""
+    rows = await session.scalars(
+        select(col(Shelter.id))
+        .where(col(Shelter.updated_at) <= cutoff)
+        .where(col(Shelter.stale_since).is_(None))
+    )
+    return list(rows.all())
+
+
+async def in_region(session: AsyncSession, region: str) -> list[Shelter]:
+    """Every shelter of a region, by district and name."""
+    rows = await session.scalars(
+        select(Shelter)
+        .where(col(Shelter.region) == region)
+        .order_by(col(Shelter.district), col(Shelter.name), col(Shelter.id))
+    )
+    return list(rows.all())
 
 
 def add(session: AsyncSession, *rows: Shelter | ShelterCategory) -> None:

@@ -6,7 +6,7 @@ import logging
 
 from kamkor_common.db import Database
 from kamkor_common.reference.partners import SHELTERS
-from kamkor_shelter.shelters import service
+from kamkor_shelter.shelters import editing, service
 from kamkor_shelter.shelters.schemas import ShelterCreate
 
 log = logging.getLogger("kamkor.shelter.seed")
@@ -27,6 +27,6 @@ async def seed(database: Database) -> None:
                 district=reference.district,
                 beds=reference.beds,
             )
-            await service.create_shelter(session=session, shelter_in=shelter_in)
+            await editing.create_shelter(session=session, shelter_in=shelter_in)
             created += 1
     log.info("seeded %d reference shelters", created)

@@ -1,9 +1,9 @@
-"""Rules of shelters: availability, capacity snapshots and staff updates of bed counts."""
+"""Rules of shelters: availability, capacity snapshots, staff edits and staleness."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,11 +19,10 @@ from kamkor_shelter.shelters.models import Shelter, ShelterCategory
 from kamkor_shelter.shelters.schemas import (
     CATEGORIES,
     CategoryRead,
-    CategoryUpdate,
-    ShelterCreate,
     ShelterList,
     ShelterRead,
 )
+from kamkor_shelter.stays import repository as stays_repository
 
 
 class ShelterNotFound(NotFound):
@@ -38,38 +37,58 @@ class CapacityConflict(Conflict):
     code, title = "capacity_conflict", "The change would leave fewer beds than are taken"
 
 
-def free_beds(category: ShelterCategory, *, held: int) -> int:
+def free_beds(category: ShelterCategory, *, held: int, occupied: int) -> int:
     """Available = total - out of service - occupied - active holds, never below zero."""
-    return max(0, category.total - category.out_of_service - category.occupied - held)
+    return max(0, category.total - category.out_of_service - occupied - held)
 
 
-def _category_read(category: ShelterCategory, held: int) -> CategoryRead:
-    return CategoryRead(
-        category=category.category,
-        total=category.total,
-        out_of_service=category.out_of_service,
-        occupied=category.occupied,
-        held=held,
-        available=free_beds(category, held=held),
+def is_stale(shelter: Shelter, *, stale_after: timedelta, now: datetime | None = None) -> bool:
+    """Marked stale by the worker, or due to be: beds unconfirmed for `stale_after`."""
+    return shelter.stale_since is not None or shelter.updated_at <= (now or utcnow()) - stale_after
+
+
+def may_see_address(principal: Principal, shelter: Shelter) -> bool:
+    """A confidential address only for admins and the operator's own staff."""
+    if not shelter.confidential_address or principal.role == "admin":
+        return True
+    return (
+        principal.role == "shelter_staff" and principal.organization_id == shelter.organization_id
     )
 
 
-async def _categories(
+async def categories_of(
     session: AsyncSession, shelter_ids: Sequence[str]
 ) -> dict[str, list[CategoryRead]]:
-    """Each shelter's categories with their held and available beds, in a fixed order."""
+    """Each shelter's categories with occupied, held and available beds, in a fixed order."""
     rows = await repository.categories_of(session, shelter_ids)
     held = await holds_repository.held_beds(session, shelter_ids)
+    occupied = await stays_repository.occupied_beds(session, shelter_ids)
     rows.sort(key=lambda row: CATEGORIES.index(row.category))
     result: dict[str, list[CategoryRead]] = {shelter_id: [] for shelter_id in shelter_ids}
     for row in rows:
+        key = (row.shelter_id, row.category)
+        taken, present = held.get(key, 0), occupied.get(key, 0)
         result[row.shelter_id].append(
-            _category_read(row, held.get((row.shelter_id, row.category), 0))
+            CategoryRead(
+                category=row.category,
+                total=row.total,
+                out_of_service=row.out_of_service,
+                occupied=present,
+                held=taken,
+                available=free_beds(row, held=taken, occupied=present),
+            )
         )
     return result
 
 
-def _shelter_read(shelter: Shelter, categories: list[CategoryRead]) -> ShelterRead:
+def _shelter_read(
+    shelter: Shelter,
+    categories: list[CategoryRead],
+    *,
+    principal: Principal | None,
+    stale_after: timedelta,
+) -> ShelterRead:
+    visible = principal is None or may_see_address(principal, shelter)
     return ShelterRead(
         id=shelter.id,
         organization_id=shelter.organization_id,
@@ -77,7 +96,10 @@ def _shelter_read(shelter: Shelter, categories: list[CategoryRead]) -> ShelterRe
         region=shelter.region,
         district=shelter.district,
         confidential_address=shelter.confidential_address,
+        address=shelter.address if visible else None,
         updated_at=shelter.updated_at,
+        stale=is_stale(shelter, stale_after=stale_after),
+        version=shelter.version,
         categories=categories,
     )
 
@@ -95,11 +117,34 @@ async def get_or_404(*, session: AsyncSession, shelter_id: str) -> Shelter:
     return shelter
 
 
-async def get_shelter(*, session: AsyncSession, shelter_id: str) -> ShelterRead:
+async def in_region(*, session: AsyncSession, region: str) -> list[Shelter]:
+    """Every shelter of the region."""
+    return await repository.in_region(session, region)
+
+
+async def read(
+    *,
+    session: AsyncSession,
+    shelter: Shelter,
+    principal: Principal | None,
+    stale_after: timedelta,
+) -> ShelterRead:
+    """The shelter as its API shows it to this reader."""
+    await session.flush()
+    categories = await categories_of(session, [shelter.id])
+    return _shelter_read(
+        shelter, categories[shelter.id], principal=principal, stale_after=stale_after
+    )
+
+
+async def get_shelter(
+    *, session: AsyncSession, shelter_id: str, principal: Principal, stale_after: timedelta
+) -> ShelterRead:
     """A shelter with the availability of each of its bed categories."""
     shelter = await get_or_404(session=session, shelter_id=shelter_id)
-    categories = await _categories(session, [shelter.id])
-    return _shelter_read(shelter, categories[shelter.id])
+    return await read(
+        session=session, shelter=shelter, principal=principal, stale_after=stale_after
+    )
 
 
 async def list_shelters(
@@ -108,6 +153,8 @@ async def list_shelters(
     organization_id: str | None,
     region: str | None,
     page: PageParams,
+    principal: Principal,
+    stale_after: timedelta,
 ) -> ShelterList:
     """One page of shelters, each with its categories."""
     shelters, total = await repository.list_page(
@@ -117,9 +164,12 @@ async def list_shelters(
         limit=page.limit,
         offset=page.offset,
     )
-    categories = await _categories(session, [shelter.id for shelter in shelters])
+    categories = await categories_of(session, [shelter.id for shelter in shelters])
     return ShelterList(
-        items=[_shelter_read(shelter, categories[shelter.id]) for shelter in shelters],
+        items=[
+            _shelter_read(s, categories[s.id], principal=principal, stale_after=stale_after)
+            for s in shelters
+        ],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -157,9 +207,17 @@ async def lock_category(
 
 
 async def free_beds_locked(*, session: AsyncSession, category: ShelterCategory) -> int:
-    """Free beds of a category that the caller has locked with `lock_category`."""
+    """Free beds of a category whose shelter the caller has locked."""
+    key = (category.shelter_id, category.category)
     held = await holds_repository.held_beds(session, [category.shelter_id])
-    return free_beds(category, held=held.get((category.shelter_id, category.category), 0))
+    occupied = await stays_repository.occupied_beds(session, [category.shelter_id])
+    return free_beds(category, held=held.get(key, 0), occupied=occupied.get(key, 0))
+
+
+def touch(shelter: Shelter, *, now: datetime | None = None) -> None:
+    """Staff have changed or confirmed the shelter's beds: it is up to date again."""
+    shelter.updated_at = now or utcnow()
+    shelter.stale_since = None
 
 
 async def stage_snapshot(
@@ -167,7 +225,7 @@ async def stage_snapshot(
 ) -> CapacityChanged:
     """Stage a full capacity snapshot of the shelter; the caller holds the shelter's lock."""
     await session.flush()
-    categories = await _categories(session, [shelter.id])
+    categories = await categories_of(session, [shelter.id])
     snapshot = CapacityChanged(
         shelter_id=shelter.id,
         organization_id=shelter.organization_id,
@@ -175,86 +233,39 @@ async def stage_snapshot(
         district=shelter.district,
         categories=[CategoryCapacity(**c.model_dump()) for c in categories[shelter.id]],
         as_of=utcnow(),
+        updated_at=shelter.updated_at,
+        stale=shelter.stale_since is not None,
     )
     events.stage_capacity_changed(session, snapshot, cause=cause)
     return snapshot
 
 
-async def create_shelter(*, session: AsyncSession, shelter_in: ShelterCreate) -> Shelter:
-    """Register a shelter with its bed totals and publish its first snapshot."""
-    shelter = Shelter(
-        id=shelter_in.id or str(uuid.uuid4()),
-        organization_id=shelter_in.organization_id,
-        name=shelter_in.name,
-        region=shelter_in.region,
-        district=shelter_in.district,
-        confidential_address=shelter_in.confidential_address,
-    )
-    repository.add(session, shelter)
-    await session.flush()
-    repository.add(
-        session,
-        *(
-            ShelterCategory(shelter_id=shelter.id, category=category, total=total)
-            for category, total in shelter_in.beds.items()
-        ),
-    )
-    await stage_snapshot(session=session, shelter=shelter)
-    return shelter
-
-
-async def occupy(
-    *, session: AsyncSession, shelter_id: str, category: str, beds: int
-) -> ShelterCategory:
-    """Count arrived beds as occupied; the caller holds the shelter's lock."""
-    row = await repository.lock_category(session, shelter_id=shelter_id, category=category)
-    if row is None:
-        # Holds are only placed in a category the shelter has; it is never deleted.
-        raise CapacityConflict(f"shelter {shelter_id} has no {category} beds")
-    row.occupied += beds
-    return row
-
-
 def ensure_operator(principal: Principal, shelter: Shelter) -> None:
     """Admins, or the staff of the organisation that runs the shelter; else 403."""
+    ensure_operator_of(principal, shelter.organization_id, what=f"shelter {shelter.id}")
+
+
+def ensure_operator_of(principal: Principal, organization_id: str, *, what: str) -> None:
+    """Admins, or staff of this organisation (their token's `org`); else 403."""
     if principal.role == "admin":
         return
-    if principal.organization_id is None or principal.organization_id != shelter.organization_id:
-        raise NotShelterOperator(f"shelter {shelter.id} is run by another organisation")
+    if principal.organization_id is None or principal.organization_id != organization_id:
+        raise NotShelterOperator(f"{what} is run by another organisation")
 
 
-async def update_category(
-    *,
-    session: AsyncSession,
-    shelter_id: str,
-    category: str,
-    counts_in: CategoryUpdate,
-    principal: Principal,
-) -> CategoryRead:
-    """Set a category's counts (creating it if new) and publish the shelter's snapshot.
-
-    The shelter stays locked while the holds are counted, so a hold placed at the same
-    moment cannot slip in between and leave the shelter overbooked.
-    """
-    shelter = await lock_or_404(session=session, shelter_id=shelter_id)
-    ensure_operator(principal, shelter)
-    row = await repository.lock_category(session, shelter_id=shelter_id, category=category)
-    if row is None:
-        # A category offered for the first time; nobody else can create it meanwhile, as
-        # every writer of this shelter waits for its lock.
-        row = ShelterCategory(shelter_id=shelter_id, category=category)
-        repository.add(session, row)
-    for field, value in counts_in.model_dump(exclude_unset=True).items():
-        setattr(row, field, value)
-    held = await holds_repository.held_beds(session, [shelter_id])
-    taken = held.get((shelter_id, category), 0)
-    if row.total - row.out_of_service - row.occupied - taken < 0:
-        raise CapacityConflict(
-            f"{category}: {row.total} beds cannot cover {row.out_of_service} out of service, "
-            f"{row.occupied} occupied and {taken} held",
-            category=category,
-            held=taken,
-        )
-    shelter.updated_at = utcnow()
-    await stage_snapshot(session=session, shelter=shelter)
-    return _category_read(row, taken)
+async def mark_stale(
+    *, session: AsyncSession, stale_after: timedelta, now: datetime | None = None
+) -> list[Shelter]:
+    """Mark the shelters whose beds went unconfirmed for `stale_after`; each gets a snapshot."""
+    now = now or utcnow()
+    cutoff = now - stale_after
+    due = await repository.due_to_go_stale(session, cutoff)
+    marked = []
+    for shelter in await lock_many(session=session, shelter_ids=due):
+        # Read again under the lock: staff may have updated it, or another worker marked it.
+        if shelter.stale_since is not None or shelter.updated_at > cutoff:
+            continue
+        shelter.stale_since = now
+        await stage_snapshot(session=session, shelter=shelter)
+        marked.append(shelter)
+    return marked

@@ -16,6 +16,7 @@ Domain = Literal[
     "financial", "housing", "psychosocial", "maternal_newborn", "child_protection", "caregiving"
 ]
 Severity = Literal["none", "low", "medium", "high", "critical"]
+Sex = Literal["female", "male"]
 
 
 class DomainFinding(BaseModel):
@@ -44,6 +45,10 @@ class FamilyFlagged(BaseModel):
     children_ages: list[int]
     rule_set_version: str
     domains: list[DomainFinding]
+    # The sex of every current member, adults and children, in no particular order: what a
+    # directory's sex eligibility is checked against. Absent (None) in events from before it
+    # existed, and then routing excludes no service on sex.
+    member_sexes: list[Sex] | None = None
 
 
 class FlagChanged(BaseModel):

@@ -35,6 +35,10 @@ class CapacityChanged(BaseModel):
     district: str
     categories: list[CategoryCapacity]
     as_of: datetime
+    # When staff last changed or confirmed the beds, and whether that is too long ago
+    # (`KAMKOR_STALE_AFTER_HOURS`); absent in snapshots from before they were added.
+    updated_at: datetime | None = None
+    stale: bool | None = None
 
 
 class HoldPlaced(BaseModel):

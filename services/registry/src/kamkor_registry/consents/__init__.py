@@ -1,0 +1,1 @@
+"""Consents and legal bases for sharing a family's details."""

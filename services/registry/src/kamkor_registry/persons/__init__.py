@@ -1,0 +1,1 @@
+"""People: their records, PIN checks, parents' migration and a child's moves."""

@@ -1,0 +1,1 @@
+"""Sibling groups: one family's children living in different households, and their meetings."""
