@@ -6,8 +6,8 @@ import json
 from functools import cache
 from typing import Any
 
+import kamkor_common.events.schemas.referral as referral_events
 from kamkor_common.events.envelope import CloudEvent
-from kamkor_common.events.schemas import referral as referral_events
 
 WILDCARD = "*"
 SUBSCRIBABLE_PREFIX = "kamkor.referral."
