@@ -202,6 +202,7 @@ async def referral(
         ENVIRONMENT="test",
         SEED_REFERENCE_DATA=True,
         OUTBOX_POLL_INTERVAL_S=0.2,
+        WEBHOOK_POLL_INTERVAL_S=0.2,
     )
     app = create_app(settings)
     database = Database(settings.DATABASE_URL)

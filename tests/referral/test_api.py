@@ -18,5 +18,7 @@ class TestTimers:
             await running["deadlines"].run(session)
 
     def test_the_interval_is_a_setting(self) -> None:
-        [deadlines] = timers(ReferralSettings(DEADLINE_CHECK_S=5))
+        deadlines = next(
+            t for t in timers(ReferralSettings(DEADLINE_CHECK_S=5)) if t.name == "deadlines"
+        )
         assert (deadlines.name, deadlines.interval_s) == ("deadlines", 5)

@@ -33,6 +33,9 @@ from kamkor_referral.responses import deadlines as deadlines_service
 from kamkor_referral.responses.router import router as partner_router
 from kamkor_referral.stats import service as stats_service
 from kamkor_referral.supervision.router import router as supervision_router
+from kamkor_referral.webhooks import handlers as webhook_handlers
+from kamkor_referral.webhooks import worker as webhook_worker
+from kamkor_referral.webhooks.router import ROUTERS as WEBHOOK_ROUTERS
 
 CONSUMER_GROUP = "referral"
 
@@ -44,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     contacts_router,
     supervision_router,
     directory_router,
+    *WEBHOOK_ROUTERS,
 ]
 
 
@@ -73,7 +77,8 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
                 CONSENT_RECORDED.type: consent_handlers.on_consent_recorded,
                 CONSENT_WITHDRAWN.type: consent_handlers.on_consent_withdrawn,
             },
-        )
+        ),
+        webhook_handlers.consumer(),
     ]
 
 
@@ -92,4 +97,5 @@ def timers(settings: ReferralSettings) -> list[Timer]:
     return [
         Timer("deadlines", settings.DEADLINE_CHECK_S, deadlines),
         Timer("referral-gauges", settings.METRICS_INTERVAL_S, gauges),
+        *webhook_worker.timers(settings),
     ]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import model_validator
+
 from kamkor_common.settings import KamkorSettings
+
+DEV_WEBHOOK_SECRETS_KEY = "kamkor-dev-webhook-secrets-key-change-me"
 
 
 class ReferralSettings(KamkorSettings):
@@ -32,6 +36,39 @@ class ReferralSettings(KamkorSettings):
     # shelter has not answered. Its next capacity snapshot counts the hold itself; a request
     # older than this was lost or answered in a snapshot already and must not block a bed.
     HOLD_ANSWER_TTL_S: float = 600
+
+    # Partner webhooks (docs/partner-api.md): endpoint secrets are encrypted with this key.
+    WEBHOOK_SECRETS_KEY: str = DEV_WEBHOOK_SECRETS_KEY
+    # How long a rotated-out secret keeps signing alongside the new one.
+    WEBHOOK_SECRET_OVERLAP_HOURS: float = 24
+    # Seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, then
+    # 10 h six times; about 2.8 days from the first attempt to the last.
+    WEBHOOK_RETRY_SCHEDULE_S: list[float] = [0, 5, 300, 1800, 7200, 18000, *[36000] * 6]
+    WEBHOOK_TIMEOUT_S: float = 10
+    # How often the worker looks for due deliveries, how many it takes per batch, how many
+    # it posts at once, and how long a taken delivery is kept from other workers.
+    WEBHOOK_POLL_INTERVAL_S: float = 1
+    WEBHOOK_BATCH_SIZE: int = 50
+    WEBHOOK_CONCURRENCY: int = 16
+    WEBHOOK_CLAIM_S: float = 60
+    WEBHOOK_MAX_ENDPOINTS_PER_ORGANIZATION: int = 10
+    # Finished deliveries (delivered, failed, cancelled) and their attempts are kept this long.
+    WEBHOOK_RETENTION_DAYS: float = 30
+
+    @model_validator(mode="after")
+    def _webhook_settings(self) -> ReferralSettings:
+        if self.ENVIRONMENT == "prod" and self.WEBHOOK_SECRETS_KEY == DEV_WEBHOOK_SECRETS_KEY:
+            raise ValueError("KAMKOR_WEBHOOK_SECRETS_KEY must be set outside dev and test")
+        if not self.WEBHOOK_RETRY_SCHEDULE_S or min(self.WEBHOOK_RETRY_SCHEDULE_S) < 0:
+            raise ValueError("KAMKOR_WEBHOOK_RETRY_SCHEDULE_S needs one or more delays >= 0")
+        if self.WEBHOOK_CLAIM_S <= self.WEBHOOK_TIMEOUT_S:
+            raise ValueError("KAMKOR_WEBHOOK_CLAIM_S must exceed KAMKOR_WEBHOOK_TIMEOUT_S")
+        return self
+
+    @property
+    def webhook_secret_overlap(self) -> timedelta:
+        """How long a rotated-out endpoint secret still signs deliveries."""
+        return timedelta(hours=self.WEBHOOK_SECRET_OVERLAP_HOURS)
 
     @property
     def hold_answer_ttl(self) -> timedelta:

@@ -10,6 +10,7 @@ from kamkor_referral.consents.models import ConsentRecord
 from kamkor_referral.contacts.models import ContactRead
 from kamkor_referral.directory.models import Organization, PartnerService, ServiceArea
 from kamkor_referral.referrals.models import Referral, RoutingAttempt
+from kamkor_referral.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 metadata = SQLModel.metadata
 
@@ -25,5 +26,8 @@ __all__ = [
     "RoutingAttempt",
     "ServiceArea",
     "ShelterAvailability",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

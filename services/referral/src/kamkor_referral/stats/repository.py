@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from kamkor_referral.referrals.models import Referral
+from kamkor_referral.webhooks.models import EndpointStatus, WebhookEndpoint
 
 
 async def counts_by_status(session: AsyncSession) -> list[tuple[str, str, str, int]]:
@@ -29,3 +30,11 @@ async def oldest_unassigned(session: AsyncSession) -> dict[str, datetime]:
         .group_by(col(Referral.priority))
     )
     return {priority: since for priority, since in rows if since is not None}
+
+
+async def disabled_webhook_endpoints(session: AsyncSession) -> int:
+    """Partner webhook endpoints disabled, by a 410 or by hand."""
+    count = await session.scalar(
+        select(func.count()).where(col(WebhookEndpoint.status) == EndpointStatus.DISABLED)
+    )
+    return int(count or 0)

@@ -14,7 +14,7 @@ PRIORITIES = ("stat", "urgent", "routine")
 
 
 async def measure(*, session: AsyncSession, now: datetime | None = None) -> None:
-    """Referrals by status, type and priority; how long the oldest unassigned has waited."""
+    """Referrals by status, type and priority; the oldest unassigned; disabled webhooks."""
     now = now or utcnow()
     counts = await repository.counts_by_status(session)
     metrics.referrals.replace(
@@ -29,3 +29,6 @@ async def measure(*, session: AsyncSession, now: datetime | None = None) -> None
         since = oldest.get(priority)
         waited = 0.0 if since is None else max((now - since).total_seconds(), 0.0)
         metrics.referral_unassigned_oldest_age.set(waited, priority=priority)
+    metrics.webhook_endpoints_disabled.set(
+        await repository.disabled_webhook_endpoints(session), service="referral"
+    )
