@@ -10,17 +10,20 @@ unassigned, shows in the supervisor's queue and is assigned by hand.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from kamkor_common.messaging.broker import free_port
 from kamkor_common.reference.partners import LEGAL_AID
-from kamkor_common.testing import dev_token, wait_until
+from kamkor_common.testing import dev_token, serving_app, wait_until
 from kamkor_gateway.devrun import DEFAULT_PORTS, SERVICES, Platform
 
 REGION, DISTRICT = "KG-J", "KG-J-06"
@@ -103,15 +106,83 @@ async def referral_for(
     return found
 
 
+@dataclass
+class PartnerSystem:
+    """The legal-aid organisation's own system: a real HTTP server taking webhooks."""
+
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.received.append(({k.decode(): v.decode() for k, v in scope["headers"]}, body))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def verified(self, secret: str, event_type: str) -> list[dict[str, Any]]:
+        """The payloads of one type whose signature verifies with the endpoint's secret."""
+        found = []
+        for headers, body in self.received:
+            if json.loads(body)["type"] == event_type:
+                found.append(Webhook(secret).verify(body, headers))
+        return found
+
+
+@pytest.fixture
+async def partner_system(platform: Platform) -> AsyncIterator[tuple[PartnerSystem, str]]:
+    """The receiver, registered by the partner itself for every referral event."""
+    system = PartnerSystem()
+    async with (
+        serving_app(system) as url,
+        httpx.AsyncClient(base_url=platform.gateway_url, timeout=15) as api,
+    ):
+        created = await api.post(
+            "/partner/v1/webhook-endpoints",
+            json={"url": f"{url}/kamkor", "event_types": ["*"]},
+            headers=LEGAL_AID_PARTNER,
+        )
+        assert created.status_code == 201, created.text
+        endpoint = created.json()
+        try:
+            yield system, endpoint["secret"]
+        finally:
+            await api.delete(
+                f"/partner/v1/webhook-endpoints/{endpoint['id']}", headers=LEGAL_AID_PARTNER
+            )
+
+
 class TestPartnerClosesTheLoop:
-    async def test_accept_read_contact_start_complete_and_the_family_view_shows_the_path(
-        self, platform: Platform
+    async def test_webhook_accept_contact_start_complete_and_the_family_view_shows_the_path(
+        self, platform: Platform, partner_system: tuple[PartnerSystem, str]
     ) -> None:
+        system, secret = partner_system
         async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=15) as api:
             household_id = await screened_family(api, "Токтосунова")
+
+            # The partner learns of the referral from its signed webhook, not by polling.
+            routed: list[dict[str, Any]] = []
+
+            async def notified() -> bool:
+                routed[:] = [
+                    p
+                    for p in system.verified(secret, "kamkor.referral.referral.routed.v1")
+                    if p["data"].get("household_id") == household_id
+                ]
+                return bool(routed)
+
+            await wait_until(notified, timeout_s=45, interval_s=0.2)
+            referral_id = routed[0]["data"]["referral_id"]
             referral = await referral_for(api, household_id, "legal_aid", "requested")
+            assert referral["id"] == referral_id
             assert referral["partner"]["organization_id"] == LEGAL_AID
-            path = f"/partner/v1/referrals/{referral['id']}"
+            assert all("Токтосунова" not in body.decode() for _, body in system.received)
+            path = f"/partner/v1/referrals/{referral_id}"
 
             summary = await api.get(path, headers=LEGAL_AID_PARTNER)
             assert summary.status_code == 200, summary.text
@@ -177,6 +248,17 @@ class TestPartnerClosesTheLoop:
             assert times == sorted(times)
             assert steps[-1]["outcome"] == "got_help"
             assert steps[-1]["organization_id"] == LEGAL_AID
+
+            async def told_of_every_step() -> bool:
+                return all(
+                    any(
+                        p["data"].get("referral_id") == referral_id
+                        for p in system.verified(secret, f"kamkor.referral.referral.{verb}.v1")
+                    )
+                    for verb in ("accepted", "started", "completed")
+                )
+
+            await wait_until(told_of_every_step, timeout_s=30, interval_s=0.2)
 
 
 @pytest.fixture(scope="module")

@@ -139,7 +139,7 @@ class TestPartnerWebhook:
                 r
                 for r in inbox.received
                 if r.path == f"/{org}"
-                and json.loads(r.body)["type"] == referral_events.REFERRAL_ROUTED
+                and json.loads(r.body)["type"] == referral_events.REFERRAL_ROUTED.type
                 and json.loads(r.body)["data"]["referral_id"] == shelter["id"]
             ]
 

@@ -119,7 +119,7 @@ async def create_endpoint(
 
 def referral_changed(
     organization_id: str,
-    type: str = referral_events.REFERRAL_ROUTED,
+    type: str = referral_events.REFERRAL_ROUTED.type,
     referral_id: str | None = None,
     status: str = "requested",
 ) -> CloudEvent:

@@ -24,7 +24,7 @@ class TestRoutedReferral:
             referral, SeedService(service_id, "home_care_support", "Home care, Batken", (DISTRICT,))
         )
         endpoint = await create_endpoint(
-            referral, org, receiver.url, [referral_events.REFERRAL_ROUTED]
+            referral, org, receiver.url, [referral_events.REFERRAL_ROUTED.type]
         )
         household_id = str(uuid.uuid4())
         await referral.flag(household_id, ("caregiving", "high"), region="KG-B", district=DISTRICT)
@@ -35,14 +35,14 @@ class TestRoutedReferral:
 
         (got,) = await receiver.wait_for(1)
         payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
-        assert payload["type"] == referral_events.REFERRAL_ROUTED
+        assert payload["type"] == referral_events.REFERRAL_ROUTED.type
         assert payload["data"]["referral_id"] == referral_id
         assert payload["data"]["household_id"] == household_id
         assert payload["data"]["organization_id"] == org
         assert payload["data"]["service_id"] == service_id
         assert payload["data"]["status"] == "requested"
         # Created before routing named the partner: no organisation, no webhook for it.
-        assert receiver.of_type(referral_events.REFERRAL_CREATED) == []
+        assert receiver.of_type(referral_events.REFERRAL_CREATED.type) == []
 
 
 class TestWiring:
@@ -51,8 +51,8 @@ class TestWiring:
         groups = {consumer.spec.group_id: consumer.spec for consumer in runtime.consumers}
         spec = groups["referral-webhooks"]
         assert list(spec.topics) == ["referral.referrals.v1"]
-        assert referral_events.REFERRAL_ROUTED in spec.handlers
-        assert referral_events.BED_HOLD_REQUESTED not in spec.handlers
+        assert referral_events.REFERRAL_ROUTED.type in spec.handlers
+        assert referral_events.BED_HOLD_REQUESTED.type not in spec.handlers
         running = {timer.name: timer for timer in runtime.timers}
         assert running["webhooks"].interval_s == referral.settings.WEBHOOK_POLL_INTERVAL_S
         assert "webhook-retention" in running

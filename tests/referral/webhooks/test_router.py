@@ -23,10 +23,12 @@ def partner(referral: Any, organization_id: str | None) -> dict[str, str]:
 class TestRegistration:
     async def test_secret_is_shown_once_and_stored_encrypted(self, referral: Any) -> None:
         org = await new_organization(referral)
-        created = await create_endpoint(referral, org, LOCAL, [referral_events.REFERRAL_ROUTED])
+        created = await create_endpoint(
+            referral, org, LOCAL, [referral_events.REFERRAL_ROUTED.type]
+        )
         assert created["secret"].startswith("whsec_")
         assert created["status"] == "enabled"
-        assert created["event_types"] == [referral_events.REFERRAL_ROUTED]
+        assert created["event_types"] == [referral_events.REFERRAL_ROUTED.type]
 
         read = await referral.client.get(
             f"{PARTNER_URL}/{created['id']}", headers=partner(referral, org)
@@ -89,7 +91,7 @@ class TestRegistration:
 
     async def test_event_types_must_be_referral_events(self, referral: Any) -> None:
         org = await new_organization(referral)
-        for wrong in (["kamkor.risk.family.flagged.v1"], [referral_events.BED_HOLD_REQUESTED]):
+        for wrong in (["kamkor.risk.family.flagged.v1"], [referral_events.BED_HOLD_REQUESTED.type]):
             response = await referral.client.post(
                 PARTNER_URL,
                 json={"url": LOCAL, "event_types": wrong},
@@ -106,8 +108,8 @@ class TestRegistration:
             "/partner/v1/webhook-event-types", headers=partner(referral, org)
         )
         assert types.status_code == 200
-        assert referral_events.REFERRAL_ACCEPTED in types.json()["event_types"]
-        assert referral_events.BED_HOLD_REQUESTED not in types.json()["event_types"]
+        assert referral_events.REFERRAL_ACCEPTED.type in types.json()["event_types"]
+        assert referral_events.BED_HOLD_REQUESTED.type not in types.json()["event_types"]
 
     async def test_update_disable_enable_and_delete(self, referral: Any) -> None:
         org = await new_organization(referral)
@@ -124,12 +126,12 @@ class TestRegistration:
         assert disabled.json()["description"] == "CRM"
         enabled = await referral.client.patch(
             url,
-            json={"enabled": True, "event_types": [referral_events.REFERRAL_ACCEPTED]},
+            json={"enabled": True, "event_types": [referral_events.REFERRAL_ACCEPTED.type]},
             headers=partner(referral, org),
         )
         assert enabled.json()["status"] == "enabled"
         assert enabled.json()["disabled_reason"] is None
-        assert enabled.json()["event_types"] == [referral_events.REFERRAL_ACCEPTED]
+        assert enabled.json()["event_types"] == [referral_events.REFERRAL_ACCEPTED.type]
         bad = await referral.client.patch(
             url, json={"url": "http://example.org"}, headers=partner(referral, org)
         )

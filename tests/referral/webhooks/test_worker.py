@@ -51,7 +51,7 @@ class TestDelivery:
 
         (got,) = await receiver.wait_for(1)
         payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
-        assert payload["type"] == referral_events.REFERRAL_ROUTED
+        assert payload["type"] == referral_events.REFERRAL_ROUTED.type
         assert payload["data"]["referral_id"] == event.data["referral_id"]
         assert payload["data"]["household_id"] == event.data["household_id"]
         assert payload["data"]["organization_id"] == org
@@ -76,14 +76,17 @@ class TestDelivery:
     ) -> None:
         org, other = await new_organization(referral), await new_organization(referral)
         endpoint = await create_endpoint(
-            referral, org, receiver.url, [referral_events.REFERRAL_ACCEPTED]
+            referral, org, receiver.url, [referral_events.REFERRAL_ACCEPTED.type]
         )
-        routed = await publish(referral, referral_changed(org, referral_events.REFERRAL_ROUTED))
+        routed = await publish(
+            referral, referral_changed(org, referral_events.REFERRAL_ROUTED.type)
+        )
         elsewhere = await publish(
-            referral, referral_changed(other, referral_events.REFERRAL_ACCEPTED)
+            referral, referral_changed(other, referral_events.REFERRAL_ACCEPTED.type)
         )
         accepted = await publish(
-            referral, referral_changed(org, referral_events.REFERRAL_ACCEPTED, status="accepted")
+            referral,
+            referral_changed(org, referral_events.REFERRAL_ACCEPTED.type, status="accepted"),
         )
         for event in (routed, elsewhere, accepted):
             await referral.wait_handled(event)
@@ -100,7 +103,7 @@ class TestDelivery:
         event = referral_changed(org)
         await publish(referral, event)
         await publish(referral, event)
-        later = referral_changed(org, referral_events.REFERRAL_ACCEPTED)
+        later = referral_changed(org, referral_events.REFERRAL_ACCEPTED.type)
         # Same key, same partition: handled after both copies of the first.
         later = later.model_copy(update={"partitionkey": event.partitionkey})
         await publish(referral, later)

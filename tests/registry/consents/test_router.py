@@ -187,7 +187,7 @@ class TestWithdrawConsent:
         assert data.consent_id == consent_id
         assert data.withdrawn_at == datetime.fromisoformat(first.json()["withdrawn_at"])
         types = [e.type for e in await outbox_events(household["id"])]
-        assert types.count(CONSENT_RECORDED) == 1 and types.count(CONSENT_WITHDRAWN) == 1
+        assert types.count(CONSENT_RECORDED.type) == 1 and types.count(CONSENT_WITHDRAWN.type) == 1
 
     async def test_a_consent_of_another_household_is_not_found(
         self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold

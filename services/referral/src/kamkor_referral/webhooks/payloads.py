@@ -6,7 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
-import kamkor_common.events.schemas.referral as referral_events
+from kamkor_common.events import catalog
 from kamkor_common.events.envelope import CloudEvent
 
 WILDCARD = "*"
@@ -32,22 +32,16 @@ _DATA_FIELDS = (
 
 @cache
 def subscribable_types() -> frozenset[str]:
-    """Every `kamkor.referral.*` type the referral schema module declares, but bed holds.
+    """Every referral event type Kamkor declares, but the bed holds (shelter business).
 
-    Read from the module rather than listed here, so that a new referral event (a reminder,
-    a deadline move) can be subscribed to as soon as it is declared, whether the module
-    names it as a string constant or as a declaration object with a `type`.
+    Read from the event catalogue rather than listed here, so that a new referral event
+    can be subscribed to as soon as it is declared.
     """
-    found: set[str] = set()
-    for value in vars(referral_events).values():
-        declared = value if isinstance(value, str) else getattr(value, "type", None)
-        if (
-            isinstance(declared, str)
-            and declared.startswith(SUBSCRIBABLE_PREFIX)
-            and not declared.startswith(INTERNAL_PREFIXES)
-        ):
-            found.add(declared)
-    return frozenset(found)
+    return frozenset(
+        spec.type
+        for spec in catalog.SPECS
+        if spec.type.startswith(SUBSCRIBABLE_PREFIX) and not spec.type.startswith(INTERNAL_PREFIXES)
+    )
 
 
 def matches(subscribed: list[str], event_type: str) -> bool:
