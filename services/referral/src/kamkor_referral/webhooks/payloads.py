@@ -6,7 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
-from kamkor_common.events import catalog
+from kamkor_common.events.catalog import SPECS
 from kamkor_common.events.envelope import CloudEvent
 
 WILDCARD = "*"
@@ -39,7 +39,7 @@ def subscribable_types() -> frozenset[str]:
     """
     return frozenset(
         spec.type
-        for spec in catalog.SPECS
+        for spec in SPECS
         if spec.type.startswith(SUBSCRIBABLE_PREFIX) and not spec.type.startswith(INTERNAL_PREFIXES)
     )
 
