@@ -46,11 +46,11 @@ def _declared(rendered, overlay: str) -> dict[str, int]:
 
 
 def test_the_constants_name_every_domain_topic():
-    """Guards the test itself: the four domain topics and the three consumer groups."""
+    """Guards the test itself: the four domain topics and the four consumer groups."""
     named = {topics.REGISTRY_HOUSEHOLDS, topics.RISK_FLAGS, topics.REFERRAL_REFERRALS}
     assert named | {topics.SHELTER_CAPACITY} == set(topics.PARTITIONS)
     groups = {s.group_id for specs in _consumers().values() for s in specs}
-    assert groups == {"risk-households", "referral", "shelter-referrals"}
+    assert groups == {"risk-households", "referral", "referral-webhooks", "shelter-referrals"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,17 +60,7 @@ def publish_changed(
     reason: str | None = None,
 ) -> None:
     """Stage a ReferralChanged with the referral's state; `reason` is a code."""
-    data = ReferralChanged(
-        referral_id=referral.id,
-        household_id=referral.household_id,
-        service_type=referral.service_type,
-        priority=referral.priority,
-        status=referral.status,
-        organization_id=referral.organization_id,
-        service_id=referral.service_id,
-        attempt=referral.attempts_count,
-        reason=reason,
-    )
+    data = ReferralChanged(**_state(referral), reason=reason)
     stage(session, spec, data, cause=cause)
 
 
@@ -77,17 +68,7 @@ def publish_completed(
     session: AsyncSession, referral: Referral, *, spec: EventSpec[ReferralCompleted], outcome: str
 ) -> None:
     """Stage a ReferralCompleted: the referral's state and the outcome code."""
-    data = ReferralCompleted(
-        referral_id=referral.id,
-        household_id=referral.household_id,
-        service_type=referral.service_type,
-        priority=referral.priority,
-        status=referral.status,
-        organization_id=referral.organization_id,
-        service_id=referral.service_id,
-        attempt=referral.attempts_count,
-        outcome=outcome,
-    )
+    data = ReferralCompleted(**_state(referral), outcome=outcome)
     stage(session, spec, data)
 
 
@@ -100,18 +81,7 @@ def publish_deadline(
     reason: str | None = None,
 ) -> None:
     """Stage a reminder or a moved deadline: when the partner's answer is due."""
-    data = ReferralDeadline(
-        referral_id=referral.id,
-        household_id=referral.household_id,
-        service_type=referral.service_type,
-        priority=referral.priority,
-        status=referral.status,
-        organization_id=referral.organization_id,
-        service_id=referral.service_id,
-        attempt=referral.attempts_count,
-        reason=reason,
-        response_due_at=response_due_at,
-    )
+    data = ReferralDeadline(**_state(referral), reason=reason, response_due_at=response_due_at)
     stage(session, spec, data)
 
 
@@ -147,3 +117,17 @@ def publish_bed_hold_release_requested(
     """
     data = BedHoldReleaseRequested(referral_id=referral.id, shelter_id=shelter_id, reason=reason)
     stage(session, BED_HOLD_RELEASE_REQUESTED, data, cause=cause)
+
+
+def _state(referral: Referral) -> dict[str, Any]:
+    """The fields every referral event carries: where the referral stands now."""
+    return {
+        "referral_id": referral.id,
+        "household_id": referral.household_id,
+        "service_type": referral.service_type,
+        "priority": referral.priority,
+        "status": referral.status,
+        "organization_id": referral.organization_id,
+        "service_id": referral.service_id,
+        "attempt": referral.attempts_count,
+    }
