@@ -69,11 +69,7 @@ def _determined(done: Suppression) -> set[tuple[int, int]]:
             row[index[total]] -= 1
         matrix.append(row)
     full = _rank(matrix)
-    return {
-        p
-        for p, k in index.items()
-        if _rank([r[:k] + r[k + 1 :] for r in matrix]) < full
-    }
+    return {p for p, k in index.items() if _rank([r[:k] + r[k + 1 :] for r in matrix]) < full}
 
 
 class TestSuppress:

@@ -1,4 +1,4 @@
-"""Small-cell suppression of count tables for analysts: primary below a threshold, then complementary.
+"""Small-cell suppression of count tables: primary below a threshold, then complementary.
 
 A table of counts is published with its margins (row totals, column totals, grand total).
 Every figure below `min_cell` is hidden (primary suppression). Hiding one figure is not
@@ -13,10 +13,15 @@ it lies on no cycle of hidden figures).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from kamkor_common.errors import Unprocessable
+from kamkor_common.reference.regions import KYRGYZSTAN_TZ, REGIONS, REGIONS_BY_CODE
 
 MIN_CELL = 5
 
@@ -176,4 +181,65 @@ def protect(
         row_totals=[cell(i, last_column) for i in range(last_row)],
         column_totals=[cell(last_row, j) for j in range(last_column)],
         total=cell(last_row, last_column),
+    )
+
+
+# What an analyst asks for: a period of local days and, optionally, one region's districts.
+
+
+class UnknownRegion(Unprocessable):
+    code = "unknown_region"
+    title = "No such region"
+
+
+class InvalidPeriod(Unprocessable):
+    code = "invalid_period"
+    title = "The period ends before it starts"
+
+
+PlaceLevel = Literal["region", "district"]
+
+
+class Breakdown(BaseModel):
+    """The period and places of an answer, echoed back so that a figure is never read alone."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to", description="Inclusive.")
+    region: str | None = None
+    rows: PlaceLevel = Field(description="What the rows of the tables are: regions or districts.")
+
+    def since(self) -> datetime | None:
+        """The first moment of the period (days are Kyrgyzstan's local days)."""
+        if self.date_from is None:
+            return None
+        return datetime.combine(self.date_from, time(), KYRGYZSTAN_TZ)
+
+    def until(self) -> datetime | None:
+        """The first moment after the period."""
+        if self.date_to is None:
+            return None
+        return datetime.combine(self.date_to + timedelta(days=1), time(), KYRGYZSTAN_TZ)
+
+    def places(self, seen: Iterable[str] = ()) -> list[str]:
+        """The row labels: every region (or the region's districts), then any other code seen."""
+        if self.region is None:
+            known = [r.code for r in REGIONS]
+        else:
+            known = [d.code for d in REGIONS_BY_CODE[self.region].districts]
+        return known + sorted(set(seen) - set(known))
+
+
+def breakdown(*, date_from: date | None, date_to: date | None, region: str | None) -> Breakdown:
+    """Check what the analyst asked for: a known region, a period that does not run backwards."""
+    if region is not None and region not in REGIONS_BY_CODE:
+        raise UnknownRegion(f"unknown region {region!r}; one of {', '.join(REGIONS_BY_CODE)}")
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise InvalidPeriod(f"the period ends ({date_to}) before it starts ({date_from})")
+    return Breakdown(
+        date_from=date_from,
+        date_to=date_to,
+        region=region,
+        rows="region" if region is None else "district",
     )
