@@ -32,6 +32,7 @@ from kamkor_referral.referrals.router import router as referral_router
 from kamkor_referral.responses import deadlines as deadlines_service
 from kamkor_referral.responses.router import router as partner_router
 from kamkor_referral.stats import service as stats_service
+from kamkor_referral.stats.router import router as stats_router
 from kamkor_referral.supervision.router import router as supervision_router
 
 CONSUMER_GROUP = "referral"
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     contacts_router,
     supervision_router,
     directory_router,
+    stats_router,
 ]
 
 
