@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kamkor_common.disclosure import MIN_CELL, Suppression, protect, suppress
+from kamkor_common.disclosure import (
+    MIN_CELL,
+    InvalidPeriod,
+    Suppression,
+    UnknownRegion,
+    breakdown,
+    protect,
+    suppress,
+)
 
 # Small counts often, so that most tables need complementary suppression.
 counts_strategy = st.integers(min_value=1, max_value=6).flatmap(
@@ -160,3 +169,28 @@ class TestProtect:
     def test_labels_must_match_the_counts(self) -> None:
         with pytest.raises(ValueError, match="row label"):
             protect([[10]], rows=["a", "b"], columns=["x"])
+
+
+class TestBreakdown:
+    def test_a_period_is_kyrgyzstans_local_days_given_in_utc(self) -> None:
+        asked = breakdown(date_from=date(2031, 3, 4), date_to=date(2031, 3, 5), region=None)
+        # Bishkek is UTC+6: 4 March starts at 18:00 UTC on the 3rd; 5 March ends at 18:00.
+        assert asked.since() == datetime(2031, 3, 3, 18, tzinfo=UTC)
+        assert asked.until() == datetime(2031, 3, 5, 18, tzinfo=UTC)
+        assert asked.since().tzinfo == UTC  # type: ignore[union-attr]
+        assert breakdown(date_from=None, date_to=None, region=None).until() is None
+
+    def test_rows_are_regions_or_one_regions_districts_then_codes_seen(self) -> None:
+        everywhere = breakdown(date_from=None, date_to=None, region=None)
+        assert everywhere.rows == "region"
+        assert everywhere.places()[:2] == ["KG-GB", "KG-GO"] and len(everywhere.places()) == 9
+        naryn = breakdown(date_from=None, date_to=None, region="KG-N")
+        assert naryn.rows == "district"
+        places = naryn.places(["KG-N-01", "KG-N-99"])
+        assert all(p.startswith("KG-N-") for p in places) and places[-1] == "KG-N-99"
+
+    def test_unknown_region_and_backwards_period_refused(self) -> None:
+        with pytest.raises(UnknownRegion):
+            breakdown(date_from=None, date_to=None, region="KG-Q")
+        with pytest.raises(InvalidPeriod):
+            breakdown(date_from=date(2031, 1, 2), date_to=date(2031, 1, 1), region=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from kamkor_common.reference.regions import KYRGYZSTAN_TZ
@@ -24,7 +24,7 @@ def _referral(
     priority: str = "routine",
     outcome: str | None = None,
 ) -> Referral:
-    at = datetime.combine(day, time(9), KYRGYZSTAN_TZ)
+    at = datetime.combine(day, time(9), KYRGYZSTAN_TZ).astimezone(UTC)
     history: list[dict[str, Any]] = [{"status": "requested", "at": at.isoformat()}]
     if status == ReferralStatus.COMPLETED:
         history.append({"status": "completed", "at": at.isoformat(), "outcome": outcome})

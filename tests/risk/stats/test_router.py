@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import httpx
@@ -17,9 +17,11 @@ from tests.risk.conftest import auth
 Seed = tuple[str, str, str, str, int]  # region, district, domain, severity, households
 
 
-async def _seed(database: Database, day: date, seeds: list[Seed]) -> list[str]:
-    """Households screened and flagged on `day` (local noon); returns their ids."""
-    at = datetime.combine(day, time(12), KYRGYZSTAN_TZ)
+async def _seed(
+    database: Database, day: date, seeds: list[Seed], *, at_time: time = time(12)
+) -> list[str]:
+    """Households screened and flagged on `day` (local time); returns their ids."""
+    at = datetime.combine(day, at_time, KYRGYZSTAN_TZ).astimezone(UTC)
     ids: list[str] = []
     async with database.sessionmaker() as session, session.begin():
         for region, district, domain, severity, n in seeds:
@@ -143,6 +145,30 @@ class TestFlagStats:
         assert _cell(housing, "KG-T-01", "high") == {"count": 6, "suppressed": False}
         # The 9 of the next day are outside the period.
         assert housing["column_totals"][housing["columns"].index("high")]["count"] == 6
+
+    async def test_days_are_kyrgyzstans_local_days(
+        self, risk_client: httpx.AsyncClient, risk_db: Database
+    ) -> None:
+        # 00:30 in Bishkek on 10 October is still 9 October in UTC; 23:30 on the 9th is not.
+        await _seed(
+            risk_db,
+            date(2031, 10, 10),
+            [("KG-B", "KG-B-01", "housing", "high", 5)],
+            at_time=time(0, 30),
+        )
+        await _seed(
+            risk_db,
+            date(2031, 10, 9),
+            [("KG-B", "KG-B-01", "housing", "high", 6)],
+            at_time=time(23, 30),
+        )
+        response = await risk_client.get(
+            "/api/v1/risk/stats/flags",
+            params={"from": "2031-10-10", "to": "2031-10-10"},
+            headers=auth("analyst", region=None, districts=()),
+        )
+        assert response.status_code == 200, response.text
+        assert _table(response.json(), "housing")["total"] == {"count": 5, "suppressed": False}
 
     async def test_wrong_region_or_a_backwards_period_is_refused(
         self, risk_client: httpx.AsyncClient

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -214,13 +214,15 @@ class Breakdown(BaseModel):
         """The first moment of the period (days are Kyrgyzstan's local days)."""
         if self.date_from is None:
             return None
-        return datetime.combine(self.date_from, time(), KYRGYZSTAN_TZ)
+        # In UTC: SQLite keeps timestamps as UTC text and compares them as text.
+        return datetime.combine(self.date_from, time(), KYRGYZSTAN_TZ).astimezone(UTC)
 
     def until(self) -> datetime | None:
         """The first moment after the period."""
         if self.date_to is None:
             return None
-        return datetime.combine(self.date_to + timedelta(days=1), time(), KYRGYZSTAN_TZ)
+        next_day = self.date_to + timedelta(days=1)
+        return datetime.combine(next_day, time(), KYRGYZSTAN_TZ).astimezone(UTC)
 
     def places(self, seen: Iterable[str] = ()) -> list[str]:
         """The row labels: every region (or the region's districts), then any other code seen."""
