@@ -120,6 +120,21 @@ class TestStatusStats:
         assert _lines_leak(table) == []
         assert not any(r.id in response.text or r.household_id in response.text for r in rows)
 
+    async def test_a_completion_without_a_recorded_outcome_has_its_own_column(
+        self, referral: ReferralHarness
+    ) -> None:
+        day = date(2031, 11, 3)
+        await _add(referral, [_referral(day, "KG-GO", "KG-GO-01", "completed") for _ in range(5)])
+        response = await referral.client.get(
+            "/api/v1/referrals/stats/statuses",
+            params={"from": "2031-11-03", "to": "2031-11-03"},
+            headers=_analyst(referral),
+        )
+        assert response.status_code == 200, response.text
+        table = response.json()["table"]
+        assert table["columns"][-2:] == ["unassigned", "entered_in_error"]
+        assert _cell(table, "KG-GO", "completed.unrecorded") == {"count": 5, "suppressed": False}
+
     async def test_a_region_breaks_down_by_district(self, referral: ReferralHarness) -> None:
         day = date(2031, 6, 9)
         await _add(referral, [_referral(day, "KG-N", "KG-N-02", "cancelled") for _ in range(5)])
