@@ -4,10 +4,11 @@ A table of counts is published with its margins (row totals, column totals, gran
 Every figure below `min_cell` is hidden (primary suppression). Hiding one figure is not
 enough: a published total minus the published figures of its row would give it back. So
 further figures are hidden (complementary suppression) until every hidden figure lies on a
-rectangle of hidden figures: then each row and each column that hides anything hides at
+cycle of hidden figures (rows and columns linked through hidden cells; where there is none,
+the cheapest rectangle is hidden). Then each row and column that hides anything hides at
 least two, and no hidden figure follows from the published ones by any sum or difference
-of rows and columns (in a two-way table a hidden figure is fixed by the totals exactly when
-it lies on no cycle of hidden figures).
+of rows and columns: in a two-way table a hidden figure is fixed by the totals exactly when
+it lies on no such cycle.
 """
 
 from __future__ import annotations
