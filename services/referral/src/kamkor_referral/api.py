@@ -32,6 +32,7 @@ from kamkor_referral.referrals.router import router as referral_router
 from kamkor_referral.responses import deadlines as deadlines_service
 from kamkor_referral.responses.router import router as partner_router
 from kamkor_referral.stats import service as stats_service
+from kamkor_referral.stats.router import router as stats_router
 from kamkor_referral.supervision.router import router as supervision_router
 from kamkor_referral.webhooks import handlers as webhook_handlers
 from kamkor_referral.webhooks import worker as webhook_worker
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     supervision_router,
     directory_router,
     *WEBHOOK_ROUTERS,
+    stats_router,
 ]
 
 

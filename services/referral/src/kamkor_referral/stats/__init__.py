@@ -1,1 +1,1 @@
-"""Figures about the referrals as a whole: gauges for operators (aggregates for analysts)."""
+"""Figures about the referrals as a whole: gauges for operators, aggregates for analysts."""

@@ -1,0 +1,1 @@
+"""Aggregates of screenings and flags for analysts, small counts suppressed."""
