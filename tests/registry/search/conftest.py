@@ -85,9 +85,7 @@ def register(client: httpx.AsyncClient, auth: Auth) -> Register:
                 },
             ],
         }
-        response = await client.post(
-            HOUSEHOLDS, json=body, headers=worker(auth, district, region)
-        )
+        response = await client.post(HOUSEHOLDS, json=body, headers=worker(auth, district, region))
         assert response.status_code == 201, response.text
         household: dict[str, Any] = response.json()
         child = next(m for m in household["members"] if m["role"] == "child")
