@@ -33,7 +33,8 @@ CYRILLIC = {
 LATIN_MARKED = {"w": "v", "ı": "i", "ş": "w", "ç": "w", "ə": "a", "ñ": "n", "ø": "o", "ß": "s"}
 DIGRAPHS = (
     ("shch", "w"), ("sch", "w"), ("tch", "w"), ("dzh", "j"), ("zh", "j"), ("dj", "j"),
-    ("kh", "h"), ("sh", "w"), ("ch", "w"), ("ts", "c"), ("tz", "c"), ("ph", "f"),
+    ("kh", "h"), ("gh", "g"), ("sh", "w"), ("ch", "w"), ("ts", "c"), ("tz", "c"), ("ck", "k"),
+    ("ph", "f"),
     ("x", "h"), ("q", "k"), ("ng", "n"),
 )  # fmt: skip
 ENDINGS = (("skaia", "skii"), ("ova", "ov"), ("eva", "ev"), ("ina", "in"), ("off", "ov"))
