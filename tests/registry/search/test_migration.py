@@ -92,4 +92,4 @@ class TestSearchKeysMigration:
             await connection.run_sync(_to(BEFORE, down=True))
         async with engine.connect() as connection:
             columns = await connection.execute(text("SELECT * FROM persons LIMIT 0"))
-            assert "family_key" not in columns.keys()
+            assert "family_key" not in list(columns.keys())

@@ -1,5 +1,8 @@
 """Names to one Latin key: every spelling of a name meets every other, other names do not."""
 
+# Latin-looking Cyrillic letters and dotless i are what these tests are about.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import importlib.util
