@@ -17,6 +17,10 @@ from kamkor_registry.households.models import Household, HouseholdMember, Person
 # Word similarity a query word needs with a family (or given) name to be a candidate:
 # below pg_trgm's default of 0.6, so that two typos in a short surname still match.
 WORD_SIMILARITY_THRESHOLD = 0.5
+# The least score a name needs to be shown: below it, a surname alike and nothing else.
+# pg_trgm's word similarity (padded trigrams) scores a typo lower than rapidfuzz does.
+MIN_SIMILARITY = 0.5
+MIN_SCORE = 0.6
 # The most candidates the SQLite path scores in Python for one search.
 MAX_BLOCKED = 5000
 
@@ -87,8 +91,12 @@ async def search_trigram(
     offset: int,
 ) -> tuple[list[Found], int]:
     """A ranked page of people whose names match a key, on PostgreSQL, and the total."""
+    # Both for this transaction only. JIT compiling costs more than the search itself.
     await session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
+        text(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', :t, true), "
+            "set_config('jit', 'off', true)"
+        ),
         {"t": str(WORD_SIMILARITY_THRESHOLD)},
     )
     words = sorted({word for key in keys for word in key.split()})
@@ -105,7 +113,9 @@ async def search_trigram(
             score.label("score"),
             closeness.label("closeness"),
         )
-        .where(near, *_born_in(filters))
+        # The score is checked before the place (PostgreSQL runs cheap conditions first), so
+        # the household lookup runs only for names that match.
+        .where(near, score >= MIN_SIMILARITY, *_born_in(filters))
         .subquery()
     )
     rows = (

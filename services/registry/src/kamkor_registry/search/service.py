@@ -15,9 +15,6 @@ from kamkor_registry.search import normalise, repository, scoring
 from kamkor_registry.search.repository import Filters, Found
 from kamkor_registry.search.schemas import PersonSearchItem, PersonSearchList
 
-# The least score a name needs on SQLite, where blocking lets through names that share
-# only their first letters with the query.
-MIN_SCORE = 0.6
 # Letters of a word that make its blocking key on SQLite.
 BLOCK = 3
 
@@ -98,7 +95,7 @@ async def _search_blocked(
         for person, household_id in candidates
     ]
     ranked = sorted(
-        (f for f in scored if f.score >= MIN_SCORE),
+        (f for f in scored if f.score >= repository.MIN_SCORE),
         key=lambda f: (-f.score, -f.closeness, f.person.id),
     )
     return ranked[page.offset : page.offset + page.limit], len(ranked)
