@@ -11,12 +11,15 @@ from kamkor_registry.households.router import router as households_router
 from kamkor_registry.memberships.router import router as memberships_router
 from kamkor_registry.persons.router import router as persons_router
 from kamkor_registry.regions.router import router as regions_router
+from kamkor_registry.search.router import router as search_router
 from kamkor_registry.siblings.router import router as siblings_router
 
 ROUTERS: list[APIRouter] = [
     regions_router,
     households_router,
     memberships_router,
+    # Before the persons routes, so that /persons/search is not read as a person id.
+    search_router,
     persons_router,
     consents_router,
     siblings_router,

@@ -69,6 +69,21 @@ class Person(SQLModel, table=True):
         CheckConstraint(
             one_of("school_enrolment", SchoolEnrolment), name="ck_persons_school_enrolment"
         ),
+        # Trigram GIN indexes on PostgreSQL (the migration adds pg_trgm); on SQLite plain
+        # indexes, which serve the prefix blocking of the search there.
+        Index(
+            "ix_persons_family_key",
+            "family_key",
+            postgresql_using="gin",
+            postgresql_ops={"family_key": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_persons_given_key",
+            "given_key",
+            postgresql_using="gin",
+            postgresql_ops={"given_key": "gin_trgm_ops"},
+        ),
+        Index("ix_persons_birth_date", "birth_date"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -88,6 +103,10 @@ class Person(SQLModel, table=True):
     migration_status: str | None = Field(default=None, max_length=16)
     migration_country: str | None = Field(default=None, max_length=2)
     migration_since: date | None = None
+    # Search keys of the names (search.normalise), set wherever a name is written.
+    family_key: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
+    given_key: str = Field(default="", max_length=255, sa_column_kwargs={"server_default": ""})
+    full_key: str = Field(default="", max_length=511, sa_column_kwargs={"server_default": ""})
     # Bumped by every change; served as the ETag that updates must match.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(

@@ -32,6 +32,7 @@ from kamkor_registry.households.schemas import (
 )
 from kamkor_registry.persons.pins import PIN_PATTERN, pin_warnings
 from kamkor_registry.places import RegionNotAllowed, check_in_scope, check_location
+from kamkor_registry.search.normalise import fill_keys
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
@@ -191,6 +192,8 @@ async def create_household(
         )
         for member in household_in.members
     ]
+    for person in persons:
+        fill_keys(person)
     memberships = [
         HouseholdMember(household_id=household.id, person_id=person.id, role=member.role, since=on)
         for member, person in zip(household_in.members, persons, strict=True)

@@ -21,6 +21,7 @@ from kamkor_registry.households.schemas import HouseholdRead
 from kamkor_registry.memberships import repository
 from kamkor_registry.memberships.schemas import ChildMove, MemberAdd, MembershipUpdate
 from kamkor_registry.persons.pins import PIN_PATTERN
+from kamkor_registry.search.normalise import fill_keys
 
 NEW_PERSON_FIELDS = ("family_name", "given_name", "sex", "birth_date")
 
@@ -118,6 +119,7 @@ async def _new_person(session: AsyncSession, member_in: MemberAdd, *, on: date) 
         birth_date=member_in.birth_date,
         pin=member_in.pin,
     )
+    fill_keys(person)
     try:
         async with session.begin_nested():
             await households_repository.add_persons(session, [person])

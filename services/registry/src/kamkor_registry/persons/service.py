@@ -21,6 +21,7 @@ from kamkor_registry.households import service as households_service
 from kamkor_registry.households.models import HouseholdMember, MigrationStatus, Person
 from kamkor_registry.persons.pins import PIN_PATTERN, pin_warnings
 from kamkor_registry.persons.schemas import PersonMembership, PersonRead, PersonUpdate
+from kamkor_registry.search.normalise import fill_keys
 
 REQUIRED = ("family_name", "given_name", "sex", "birth_date")
 
@@ -127,6 +128,7 @@ async def update_person(
     await _check_pin_free(session, person, changes.get("pin"))
     for name, value in changes.items():
         setattr(person, name, value)
+    fill_keys(person)
     person.version += 1
     person.updated_at = utcnow()
     try:

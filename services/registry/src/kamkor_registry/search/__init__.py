@@ -1,0 +1,1 @@
+"""Finding people by name across Cyrillic and Latin spellings."""
