@@ -222,6 +222,15 @@ async def fakes() -> AsyncIterator[dict[str, FakeService]]:
         yield services
 
 
+# The gateways shared by many tests all see one address and one token holder: limits
+# far above what the tests send, unless a test sets its own (tests/gateway/test_ratelimit).
+HIGH_LIMITS = {
+    "RATE_LIMIT_ANONYMOUS": "100000/minute",
+    "RATE_LIMIT_PARTNER": "100000/minute",
+    "RATE_LIMIT_STAFF": "100000/minute",
+}
+
+
 def gateway_settings(urls: dict[str, str], **overrides: Any) -> GatewaySettings:
     return GatewaySettings(
         ENVIRONMENT="test",
@@ -229,7 +238,7 @@ def gateway_settings(urls: dict[str, str], **overrides: Any) -> GatewaySettings:
         RISK_URL=urls["risk"],
         REFERRAL_URL=urls["referral"],
         SHELTER_URL=urls["shelter"],
-        **overrides,
+        **(HIGH_LIMITS | overrides),
     )
 
 
