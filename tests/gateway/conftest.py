@@ -169,6 +169,8 @@ def fake_service(name: str, *, delay_s: float = 0.0) -> FakeService:
             "idempotent-replayed": "true",
             "location": f"{request.base_url}{path}/created",
             "x-internal": "stays inside",
+            # What the gateway must not let a browser or proxy keep (tests/gateway/test_security).
+            "cache-control": "max-age=3600",
         }
         if status >= 400:
             return problem(status, "echo_problem", f"{name} says no", **headers)
