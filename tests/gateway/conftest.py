@@ -169,6 +169,8 @@ def fake_service(name: str, *, delay_s: float = 0.0) -> FakeService:
             "idempotent-replayed": "true",
             "location": f"{request.base_url}{path}/created",
             "x-internal": "stays inside",
+            # What the gateway must not let a browser or proxy keep (tests/gateway/test_security).
+            "cache-control": "max-age=3600",
         }
         if status >= 400:
             return problem(status, "echo_problem", f"{name} says no", **headers)
@@ -222,6 +224,15 @@ async def fakes() -> AsyncIterator[dict[str, FakeService]]:
         yield services
 
 
+# The gateways shared by many tests all see one address and one token holder: limits
+# far above what the tests send, unless a test sets its own (tests/gateway/test_ratelimit).
+HIGH_LIMITS = {
+    "RATE_LIMIT_ANONYMOUS": "100000/minute",
+    "RATE_LIMIT_PARTNER": "100000/minute",
+    "RATE_LIMIT_STAFF": "100000/minute",
+}
+
+
 def gateway_settings(urls: dict[str, str], **overrides: Any) -> GatewaySettings:
     return GatewaySettings(
         ENVIRONMENT="test",
@@ -229,7 +240,7 @@ def gateway_settings(urls: dict[str, str], **overrides: Any) -> GatewaySettings:
         RISK_URL=urls["risk"],
         REFERRAL_URL=urls["referral"],
         SHELTER_URL=urls["shelter"],
-        **overrides,
+        **(HIGH_LIMITS | overrides),
     )
 
 

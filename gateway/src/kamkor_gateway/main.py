@@ -20,6 +20,8 @@ from kamkor_gateway.config import GatewaySettings
 from kamkor_gateway.families.router import router as families_router
 from kamkor_gateway.paths import PathGuard
 from kamkor_gateway.proxy.router import router as proxy_router
+from kamkor_gateway.ratelimit import ClientLimiter, RateLimit
+from kamkor_gateway.security import AllowlistCORS, SecurityHeaders, cors_options
 from kamkor_gateway.upstreams import Upstreams
 
 log = logging.getLogger("kamkor.gateway")
@@ -33,6 +35,10 @@ Every call needs a bearer token (`Authorization: Bearer …`). Errors are RFC 94
 problem+json documents with a stable `code`; `503 upstream_unavailable` and
 `504 upstream_timeout` say which service could not answer. Lists answer
 `{items, total, limit, offset}`.
+
+Requests are limited per client (the token's holder, else the address): every answer
+carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and
+`RateLimit-Policy`; past the limit the answer is `429 rate_limited` with `Retry-After`.
 """
 
 
@@ -87,9 +93,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         retry_s=settings.OPENAPI_RETRY_S,
     )
     install_error_handlers(app)
+    # Added innermost first. A request meets: security headers (on every answer, refusals
+    # included), the header size limit, CORS (so that a browser can read a 429), the
+    # rate limit, the path check.
     app.add_middleware(PathGuard)
-    # Outermost: oversized headers are refused before anything reads them.
+    if settings.RATE_LIMIT_ENABLED:
+        app.state.limiter = ClientLimiter(settings)
+        app.add_middleware(RateLimit, limiter=app.state.limiter)
+    if settings.CORS_ORIGINS:
+        app.add_middleware(AllowlistCORS, **cors_options(settings.CORS_ORIGINS))
+    # Oversized headers are refused before anything reads them.
     app.add_middleware(HeaderLimit, max_bytes=settings.MAX_HEADER_BYTES)
+    app.add_middleware(
+        SecurityHeaders, hsts_max_age_s=settings.HSTS_MAX_AGE_S if settings.HTTPS else None
+    )
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(apidocs_router)

@@ -104,7 +104,7 @@ class TestMergedProblems:
         screenings = merged["paths"]["/api/v1/risk/screenings"]["post"]["responses"]
         family = merged["paths"]["/api/v1/families/{household_id}"]["get"]["responses"]
         for responses in (flags, screenings, family):
-            for status in ("400", "502", "503", "504"):
+            for status in ("400", "429", "502", "503", "504"):
                 assert responses[status]["content"] == problem
         # Only an operation that takes a body can be refused for its size.
         assert "413" in screenings and "413" not in flags

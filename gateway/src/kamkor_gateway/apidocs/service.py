@@ -27,11 +27,11 @@ BEARER = {
 Document = dict[str, Any]
 
 # What the gateway itself can answer to any call, besides what the service answers.
-GATEWAY_PROBLEMS = (400, 502, 503, 504)
+GATEWAY_PROBLEMS = (400, 429, 502, 503, 504)
 
 
 def add_gateway_problems(item: dict[str, Any]) -> None:
-    """Document the gateway's own problems (path check, body limit, upstream failures)."""
+    """Document the gateway's own problems (path check, body and rate limits, upstreams)."""
     for method in HTTP_METHODS:
         operation = item.get(method)
         if isinstance(operation, dict):

@@ -29,6 +29,8 @@ FORWARDED_REQUEST_HEADERS: tuple[str, ...] = (
     "x-purpose",
 )
 
+# The RateLimit-* fields are the gateway's own (kamkor_gateway.ratelimit): a service's
+# would be a second, contradicting count. Cache-Control is replaced on the API's paths.
 RETURNED_RESPONSE_HEADERS: tuple[str, ...] = (
     "content-type",
     "content-language",
@@ -41,9 +43,6 @@ RETURNED_RESPONSE_HEADERS: tuple[str, ...] = (
     "link",
     "retry-after",
     "www-authenticate",
-    "ratelimit-limit",
-    "ratelimit-remaining",
-    "ratelimit-reset",
 )
 
 

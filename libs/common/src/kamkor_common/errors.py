@@ -242,6 +242,8 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     422: "Invalid input: `validation_error`, whose `errors` name each field; "
     "`idempotency_key_reused`; or a specific code of the operation.",
     428: "An update without `If-Match`: `if_match_required`.",
+    429: "Too many requests from this client: `rate_limited`; send again after "
+    "`Retry-After` seconds.",
     431: "A request header is too large: `header_too_large` (the Authorization header "
     "takes at most 8 KiB).",
     500: "An unexpected error: `internal_error`.",
