@@ -17,10 +17,12 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from kamkor_common.auth import Principal, require_roles
 from kamkor_common.errors import Unprocessable
 from kamkor_common.reference.regions import KYRGYZSTAN_TZ, REGIONS, REGIONS_BY_CODE
 
@@ -246,3 +248,14 @@ def breakdown(*, date_from: date | None, date_to: date | None, region: str | Non
         region=region,
         rows="region" if region is None else "district",
     )
+
+
+# --- what every aggregate route takes (risk and referral serve the same shape) ----------
+
+Analyst = Annotated[Principal, Depends(require_roles("analyst", "admin", "auditor"))]
+DateFrom = Annotated[date | None, Query(alias="from", description="First day (inclusive).")]
+DateTo = Annotated[date | None, Query(alias="to", description="Last day (inclusive).")]
+Region = Annotated[
+    str | None,
+    Query(max_length=16, description="A region code: the rows become its districts."),
+]

@@ -6,25 +6,14 @@ segment) never takes these requests, whichever router is registered first.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Query
-
-from kamkor_common.auth import Principal, require_roles
 from kamkor_common.db import SessionDep
+from kamkor_common.disclosure import Analyst, DateFrom, DateTo, Region
 from kamkor_referral.stats import service
 from kamkor_referral.stats.schemas import ReferralStatusStats, ResponseTimeStats
 
 router = APIRouter(prefix="/api/v1/referrals/stats", tags=["referral statistics"])
-
-Analyst = Annotated[Principal, Depends(require_roles("analyst", "admin", "auditor"))]
-DateFrom = Annotated[date | None, Query(alias="from", description="First day (inclusive).")]
-DateTo = Annotated[date | None, Query(alias="to", description="Last day (inclusive).")]
-Region = Annotated[
-    str | None,
-    Query(max_length=16, description="A region code: the rows become its districts."),
-]
 
 
 @router.get("/statuses", response_model=ReferralStatusStats)

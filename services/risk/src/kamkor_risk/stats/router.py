@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends, Query
-
-from kamkor_common.auth import Principal, require_roles
 from kamkor_common.db import SessionDep
+from kamkor_common.disclosure import Analyst, DateFrom, DateTo, Region
 from kamkor_risk.stats import service
 from kamkor_risk.stats.schemas import RiskStats
 
 router = APIRouter(prefix="/api/v1/risk/stats", tags=["risk statistics"])
-
-Analyst = Annotated[Principal, Depends(require_roles("analyst", "admin", "auditor"))]
-DateFrom = Annotated[date | None, Query(alias="from", description="First day (inclusive).")]
-DateTo = Annotated[date | None, Query(alias="to", description="Last day (inclusive).")]
-Region = Annotated[
-    str | None,
-    Query(max_length=16, description="A region code: the rows become its districts."),
-]
 
 
 @router.get("/flags", response_model=RiskStats)
