@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import weakref
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -140,12 +140,8 @@ async def backlog_and_oldest(session: AsyncSession) -> tuple[int, datetime | Non
             )
         )
     ).one()
-    oldest = row[1]
-    if isinstance(oldest, str):  # SQLite hands an aggregate back untyped
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return int(row[0] or 0), oldest
+    # min() keeps the column's type: an aware UTC datetime on both databases.
+    return int(row[0] or 0), row[1]
 
 
 def kafka_headers(event_type: str, event_id: str, source: str) -> list[tuple[str, bytes]]:
