@@ -1,4 +1,4 @@
-"""The `kamkor` command: dev tokens, dev users, dead letters, running the platform locally."""
+"""The `kamkor` command: dev tokens, dev users, dead letters, outboxes, a local run."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from kamkor_common.auth import ROLES, TokenVerifier
 from kamkor_common.messaging import dlq
+from kamkor_common.ops import add_outbox_parser, run_outbox
 from kamkor_common.settings import KamkorSettings
 from kamkor_gateway.devusers import DEV_USERS, DEV_USERS_BY_NAME
 
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the consumer group, e.g. referral, shelter-referrals, risk-households",
     )
     dead.add_argument("--bootstrap", help="the broker (default: KAMKOR_KAFKA_BOOTSTRAP_SERVERS)")
+    add_outbox_parser(commands)
     commands.add_parser(
         "run",
         help="start the embedded broker, the services and the gateway",
@@ -184,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(parser, args)
     if args.command == "dlq":
         return _dlq(args)
+    if args.command == "outbox":
+        return run_outbox(args)
     return _users()
 
 
