@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from kamkor_common.auth import CurrentPrincipal, Principal, require_roles
 from kamkor_common.db import SessionDep
+from kamkor_common.errors import PROBLEM_JSON, PROBLEM_REF
 from kamkor_common.pagination import PageParams, page_params
 from kamkor_risk.rules import activation, backtest
 from kamkor_risk.rules.dependencies import ActiveRuleSet, Catalogue
@@ -31,6 +32,26 @@ BackTester = Annotated[Principal, Depends(require_roles("admin", "supervisor"))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200)]
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+    }
+
+
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: _problem("The active version is not loaded by this process: `rule_set_unavailable`.")
+}
+ACTIVATION: dict[int | str, dict[str, Any]] = {
+    409: _problem(
+        "`rule_set_changed` (another version is active than `expected_version`) or "
+        "`rule_set_already_active`."
+    ),
+    412: _problem("If-Match names an older revision: `version_mismatch`."),
+    428: _problem("Neither If-Match nor `expected_version` was sent: `if_match_required`."),
+}
+
+
 @router.get("", response_model=RuleSetList)
 async def list_rule_sets(
     _principal: CurrentPrincipal, session: SessionDep, catalogue: Catalogue, response: Response
@@ -44,7 +65,9 @@ async def list_rule_sets(
     return listed
 
 
-@router.get("/active", response_model=RuleSet, response_model_exclude_none=True)
+@router.get(
+    "/active", response_model=RuleSet, response_model_exclude_none=True, responses=UNAVAILABLE
+)
 async def get_active(_principal: CurrentPrincipal, rule_set: ActiveRuleSet) -> RuleSet:
     """The active rule set as published: rules, thresholds and hard triggers."""
     return rule_set
@@ -72,7 +95,7 @@ async def get_rule_set(
     return detail
 
 
-@router.post("/{version}/activate", response_model=ActivationRead)
+@router.post("/{version}/activate", response_model=ActivationRead, responses=ACTIVATION)
 async def activate(
     version: str,
     activation_in: ActivationRequest,
@@ -99,7 +122,7 @@ async def activate(
     return activated
 
 
-@router.post("/{version}/backtest", response_model=BacktestResult)
+@router.post("/{version}/backtest", response_model=BacktestResult, responses=UNAVAILABLE)
 async def run_backtest(
     version: str,
     backtest_in: BacktestRequest,

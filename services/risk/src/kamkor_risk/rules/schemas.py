@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kamkor_common.events.schemas.risk import Domain, Severity
 from kamkor_common.inputs import NoteText, PlainText
@@ -250,11 +250,16 @@ class BacktestRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region: PlainText | None = Field(default=None, max_length=16)
-    since: datetime | None = Field(default=None, description="Screenings from (inclusive).")
-    until: datetime | None = Field(default=None, description="Screenings before (exclusive).")
+    since: AwareDatetime | None = Field(
+        default=None, description="Screenings from (inclusive); with a time zone."
+    )
+    until: AwareDatetime | None = Field(
+        default=None, description="Screenings before (exclusive); with a time zone."
+    )
     limit: int | None = Field(
         default=None,
         ge=1,
+        le=10_000_000,
         description="The most screenings to re-score (in household order); "
         "at most the service's BACKTEST_MAX_SCREENINGS, which is also the default.",
     )
