@@ -28,6 +28,7 @@ from kamkor_risk.rules.schemas import (
     DomainChange,
     HouseholdChangeKind,
     RuleSet,
+    Severity,
     severity_rank,
 )
 from kamkor_risk.rules.service import score
@@ -51,11 +52,11 @@ class RegionOutOfScope(Forbidden):
     title = "The region lies outside your area"
 
 
-def _severities(rule_set: RuleSet, answers: Mapping[str, Any]) -> dict[str, str]:
+def _severities(rule_set: RuleSet, answers: Mapping[str, Any]) -> dict[str, Severity]:
     return {r.domain: r.severity for r in score(rule_set, answers)}
 
 
-def _change(active: str, candidate: str) -> HouseholdChangeKind | None:
+def _change(active: Severity, candidate: Severity) -> HouseholdChangeKind | None:
     before, after = severity_rank(active), severity_rank(candidate)
     was, will = before >= FLAG_THRESHOLD, after >= FLAG_THRESHOLD
     if not was and will:
@@ -80,14 +81,17 @@ class _Tally:
         self.changed: list[ChangedHousehold] = []
         self.households_limit = households_limit
 
-    def count(self, active: Mapping[str, str], candidate: Mapping[str, str]) -> None:
+    def count(self, active: Mapping[str, Severity], candidate: Mapping[str, Severity]) -> None:
         self.screenings += 1
         for domain in DOMAINS:
             self.active[domain][active[domain]] += 1
             self.candidate[domain][candidate[domain]] += 1
 
     def close_household(
-        self, latest: StoredAnswers, active: Mapping[str, str], candidate: Mapping[str, str]
+        self,
+        latest: StoredAnswers,
+        active: Mapping[str, Severity],
+        candidate: Mapping[str, Severity],
     ) -> None:
         """The household's flags as its latest screening would leave them, under each set."""
         self.households += 1
@@ -150,7 +154,7 @@ async def backtest(
 
     tally = _Tally(request.households_limit)
     truncated = False
-    latest: tuple[StoredAnswers, dict[str, str], dict[str, str]] | None = None
+    latest: tuple[StoredAnswers, dict[str, Severity], dict[str, Severity]] | None = None
     # One more than the limit is read, to know whether the limit cut the window short.
     stream = repository.stream_screenings(session, filters, batch_size=batch_size, limit=limit + 1)
     async for stored in stream:
