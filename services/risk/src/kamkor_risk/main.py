@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from kamkor_common.service import create_service_app
 from kamkor_risk.api import CONSUMERS, ROUTERS
 from kamkor_risk.config import RiskSettings
-from kamkor_risk.rules.service import load_rule_set
+from kamkor_risk.rules import catalogue
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -17,7 +17,10 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def create_app(settings: RiskSettings | None = None) -> FastAPI:
     settings = settings or RiskSettings()
     # Loaded before anything starts: a missing or invalid rule set stops the process here.
-    rule_set = load_rule_set(settings.RULE_SET_VERSION)
+    rule_sets = catalogue.load_catalogue(
+        default_version=settings.RULE_SET_VERSION, extra_dir=settings.RULE_SET_DIR
+    )
+    catalogue.install(rule_sets)
     app = create_service_app(
         name="risk",
         title="Kamkor risk",
@@ -27,5 +30,5 @@ def create_app(settings: RiskSettings | None = None) -> FastAPI:
         consumers=CONSUMERS,
         migrations=MIGRATIONS,
     )
-    app.state.rule_set = rule_set
+    app.state.rule_sets = rule_sets
     return app

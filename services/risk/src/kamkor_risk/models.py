@@ -6,6 +6,7 @@ from kamkor_common.idempotency import IdempotencyKey
 from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_risk.households.models import RiskHousehold
+from kamkor_risk.rules.models import RuleSetActivation, RuleSetState
 from kamkor_risk.screenings.models import DomainAssessment, RiskFlag, Screening
 
 metadata = SQLModel.metadata
@@ -17,6 +18,8 @@ __all__ = [
     "OutboxMessage",
     "RiskFlag",
     "RiskHousehold",
+    "RuleSetActivation",
+    "RuleSetState",
     "Screening",
     "metadata",
 ]

@@ -8,12 +8,14 @@ first that matches counts. Hard triggers set a minimum severity for a domain.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kamkor_common.events.schemas.risk import Domain, Severity
+from kamkor_common.inputs import NoteText, PlainText
+from kamkor_common.pagination import Page
 from kamkor_risk.indicators.schemas import AnswerValue, Label
 
 DOMAINS: tuple[Domain, ...] = get_args(Domain)
@@ -181,3 +183,126 @@ class DomainScore(BaseModel):
 
     def reason_codes(self) -> list[str]:
         return [r.indicator for r in self.reasons]
+
+
+# --- managing rule sets: the list, activation, back-test ------------------------------
+
+
+class RuleSetSummary(BaseModel):
+    version: str
+    title: str
+    published: date | None = None
+    description: str | None = None
+    checksum: str = Field(description="`sha256:` and the digest of the file as loaded.")
+    loaded_from: str = Field(description="`shipped:<file>` or the path of a RULE_SET_DIR file.")
+    active: bool
+    active_since: datetime | None = Field(
+        default=None, description="When the active version became active; null for the others."
+    )
+    activated_by: str | None = Field(
+        default=None,
+        description="Who activated the active version (`configuration`: the start value).",
+    )
+
+
+class RuleSetList(BaseModel):
+    items: list[RuleSetSummary]
+    active_version: str
+    revision: int = Field(description="Raised by every activation; the ETag is its quoted value.")
+
+
+class RuleSetDetail(RuleSet):
+    """A rule set as published, with where it came from and whether it is active."""
+
+    checksum: str
+    loaded_from: str
+    active: bool
+
+
+class ActivationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: NoteText = Field(min_length=3, max_length=2000)
+    expected_version: PlainText | None = Field(
+        default=None,
+        max_length=40,
+        description="The version the caller believes active; 409 if another is. "
+        "Either this or If-Match (the list's ETag) is required.",
+    )
+
+
+class ActivationRead(BaseModel):
+    id: str
+    from_version: str | None
+    to_version: str
+    revision: int
+    reason: str
+    activated_by: str
+    role: str
+    activated_at: datetime
+
+
+class ActivationList(Page[ActivationRead]):
+    pass
+
+
+class BacktestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: PlainText | None = Field(default=None, max_length=16)
+    since: AwareDatetime | None = Field(
+        default=None, description="Screenings from (inclusive); with a time zone."
+    )
+    until: AwareDatetime | None = Field(
+        default=None, description="Screenings before (exclusive); with a time zone."
+    )
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="The most screenings to re-score (in household order); "
+        "at most the service's BACKTEST_MAX_SCREENINGS, which is also the default.",
+    )
+    households_limit: int = Field(
+        default=100, ge=0, le=1000, description="The most changed households listed."
+    )
+
+
+SeverityCounts = dict[Severity, int]
+HouseholdChangeKind = Literal["opened", "closed", "severity_up", "severity_down"]
+
+
+class DomainChange(BaseModel):
+    domain: Domain
+    change: HouseholdChangeKind
+    active_severity: Severity
+    candidate_severity: Severity
+
+
+class ChangedHousehold(BaseModel):
+    household_id: str
+    screening_id: str = Field(description="The household's latest screening in the window.")
+    changes: list[DomainChange]
+
+
+class BacktestResult(BaseModel):
+    candidate_version: str
+    active_version: str
+    screenings: int = Field(description="Screenings re-scored.")
+    households: int = Field(description="Households they belong to.")
+    truncated: bool = Field(
+        description="True when more screenings matched than the limit; the rest were not read."
+    )
+    active: dict[Domain, SeverityCounts] = Field(
+        description="Screenings by domain and severity under the active rule set."
+    )
+    candidate: dict[Domain, SeverityCounts]
+    difference: dict[Domain, SeverityCounts] = Field(description="Candidate minus active.")
+    flag_changes: dict[Domain, dict[HouseholdChangeKind, int]] = Field(
+        description="Households whose flag would open, close, go up or down, by domain "
+        "(judged on each household's latest screening in the window)."
+    )
+    changed_households_total: int
+    changed_households: list[ChangedHousehold] = Field(
+        description="The first `households_limit` changed households, by household id."
+    )

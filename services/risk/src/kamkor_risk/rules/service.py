@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from importlib import resources
 
@@ -81,6 +82,7 @@ def load_rule_set(version: str) -> RuleSet:
     rule_set = parse_rule_set(path.read_text(encoding="utf-8"))
     if rule_set.version != version:
         raise RuleSetError(f"file {version}.json declares version {rule_set.version!r}")
+    check_hard_triggers(rule_set)
     return rule_set
 
 
@@ -125,9 +127,60 @@ def _condition_problems(where: str, code: str, conditions: list[Condition]) -> l
     return []
 
 
-def score(rule_set: RuleSet, answers: Mapping[str, AnswerValue]) -> list[DomainScore]:
-    """Score every domain: points of the matching rules, then the hard-trigger floors."""
-    triggers = [*rule_set.hard_triggers, *MANDATORY_TRIGGERS]
+def trigger_cases(trigger: HardTrigger) -> list[dict[str, AnswerValue]]:
+    """Every answer that fires the trigger, alone: yes for a yes/no indicator, else each value.
+
+    Alone is the hardest case: rules give no negative points, so further answers can only
+    raise a domain.
+    """
+    indicator = INDICATORS_BY_CODE[trigger.indicator]
+    if indicator.type == "bool":
+        candidates: list[AnswerValue] = [True, False]
+    else:
+        assert indicator.minimum is not None and indicator.maximum is not None
+        low, high = math.ceil(indicator.minimum), math.floor(indicator.maximum)
+        step = 1.0 if indicator.type == "int" else 0.5
+        candidates = []
+        value = float(low)
+        while value <= high:
+            candidates.append(int(value) if indicator.type == "int" else value)
+            value += step
+    return [{trigger.indicator: v} for v in candidates if trigger.when.matches(v)]
+
+
+def check_hard_triggers(rule_set: RuleSet) -> None:
+    """Refuse a rule set that by its own rules lets an answer of DESIGN §5 score below its floor.
+
+    The code floor would still lift such a screening, but a rule set that needs it to is
+    wrong as published (its points and triggers say something else than what is applied).
+    """
+    problems: list[str] = []
+    for trigger in MANDATORY_TRIGGERS:
+        for answers in trigger_cases(trigger):
+            result = next(
+                r for r in score(rule_set, answers, floors=False) if r.domain == trigger.domain
+            )
+            if severity_rank(result.severity) < severity_rank(trigger.severity):
+                value = answers[trigger.indicator]
+                problems.append(
+                    f"{trigger.indicator}={json.dumps(value)} gives {trigger.domain} "
+                    f"{result.severity}, the floor is {trigger.severity}"
+                )
+                break  # one case per trigger is enough to say what is wrong
+    if problems:
+        raise RuleSetError(
+            f"rule set {rule_set.version} breaks hard triggers: " + "; ".join(problems)
+        )
+
+
+def score(
+    rule_set: RuleSet, answers: Mapping[str, AnswerValue], *, floors: bool = True
+) -> list[DomainScore]:
+    """Score every domain: points of the matching rules, then the hard-trigger floors.
+
+    `floors=False` leaves out the code's mandatory triggers: what the rule set alone says.
+    """
+    triggers = [*rule_set.hard_triggers, *(MANDATORY_TRIGGERS if floors else ())]
     return [
         _score_domain(rule_set, domain, answers, [t for t in triggers if t.domain == domain])
         for domain in DOMAINS
