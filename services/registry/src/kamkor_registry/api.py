@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from kamkor_common.messaging.consumer import ConsumerSpec
 from kamkor_registry.audit.router import router as audit_router
 from kamkor_registry.consents.router import router as consents_router
+from kamkor_registry.duplicates.router import router as duplicates_router
 from kamkor_registry.households.router import router as households_router
 from kamkor_registry.memberships.router import router as memberships_router
 from kamkor_registry.persons.router import router as persons_router
@@ -17,6 +18,7 @@ from kamkor_registry.siblings.router import router as siblings_router
 ROUTERS: list[APIRouter] = [
     regions_router,
     households_router,
+    duplicates_router,
     memberships_router,
     # Before the persons routes, so that /persons/search is not read as a person id.
     search_router,

@@ -7,6 +7,7 @@ from kamkor_common.messaging.inbox import InboxMessage
 from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_registry.audit.models import AuditEntry
 from kamkor_registry.consents.models import Consent
+from kamkor_registry.duplicates.models import DuplicateCandidate
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.siblings.models import SiblingGroup, SiblingGroupMember
 
@@ -15,6 +16,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditEntry",
     "Consent",
+    "DuplicateCandidate",
     "Household",
     "HouseholdMember",
     "IdempotencyKey",

@@ -18,6 +18,8 @@ class AuditAction(StrEnum):
     update = "update"
     move = "move"
     withdraw = "withdraw"
+    merge = "merge"
+    dismiss = "dismiss"
 
 
 class AuditEntry(SQLModel, table=True):

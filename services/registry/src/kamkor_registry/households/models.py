@@ -39,6 +39,9 @@ class Household(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     created_by: str = Field(max_length=200)
+    # Set when the household was merged into another as a duplicate: a tombstone whose
+    # members and consents moved to that household; its id still resolves.
+    merged_into: str | None = Field(default=None, max_length=36)
 
 
 class MigrationStatus(StrEnum):
@@ -113,6 +116,8 @@ class Person(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # Set when the record was merged into another as a duplicate (a tombstone).
+    merged_into: str | None = Field(default=None, max_length=36)
 
 
 class HouseholdMember(SQLModel, table=True):

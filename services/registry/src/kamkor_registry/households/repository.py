@@ -32,7 +32,8 @@ async def list_households(
     offset: int,
 ) -> tuple[list[Household], int]:
     """One page of the households in the scope, newest first, and how many match in all."""
-    query = select(Household)
+    # Tombstones of merged households are not listed; their ids still read.
+    query = select(Household).where(col(Household.merged_into).is_(None))
     if not scope.everywhere:
         query = query.where(col(Household.region) == scope.region)
         if scope.districts:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kamkor_common.events.schemas.registry import MemberRole, MigrationStatus, SchoolEnrolment
 from kamkor_common.inputs import PlainText
 from kamkor_common.pagination import Page
+from kamkor_registry.duplicates.schemas import DuplicateHint
 
 Language = Literal["ky", "ru", "en"]
 Sex = Literal["female", "male"]
@@ -100,6 +101,14 @@ class HouseholdRead(BaseModel):
     created_by: str
     members: list[MemberRead]
     warnings: list[RecordWarning]
+    merged_into: str | None = Field(
+        default=None,
+        description="Set on a household merged into another as a duplicate: the kept one.",
+    )
+    duplicate_candidates: list[DuplicateHint] = Field(
+        default_factory=list,
+        description="On registration: people already on record whom a new member may be.",
+    )
 
 
 class HouseholdList(Page[HouseholdRead]):

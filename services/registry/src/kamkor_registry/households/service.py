@@ -19,6 +19,8 @@ from kamkor_common.reference.regions import (
 )
 from kamkor_registry.audit import service as audit_service
 from kamkor_registry.audit.models import AuditAction
+from kamkor_registry.duplicates import detection
+from kamkor_registry.duplicates.schemas import DuplicateHint
 from kamkor_registry.etag import check_version
 from kamkor_registry.households import events, repository
 from kamkor_registry.households.models import Household, HouseholdMember, Person
@@ -52,6 +54,11 @@ class InvalidBirthDate(Unprocessable):
     title = "Invalid birth date"
 
 
+class RecordMerged(Conflict):
+    code = "record_merged"
+    title = "The record was merged into another: change that one"
+
+
 class DuplicatePin(Conflict):
     code = "duplicate_pin"
     title = "A person with this PIN is already registered"
@@ -83,7 +90,13 @@ def member_read(member: HouseholdMember, person: Person, *, on: date) -> MemberR
     )
 
 
-def to_read(household: Household, memberships: Sequence[Membership], *, on: date) -> HouseholdRead:
+def to_read(
+    household: Household,
+    memberships: Sequence[Membership],
+    *,
+    on: date,
+    duplicates: Sequence[DuplicateHint] = (),
+) -> HouseholdRead:
     """The read model of a household with its members, their ages and open warnings."""
     members = [member_read(member, person, on=on) for member, person in memberships]
     return HouseholdRead(
@@ -100,6 +113,8 @@ def to_read(household: Household, memberships: Sequence[Membership], *, on: date
         created_by=household.created_by,
         members=members,
         warnings=[warning for _, person in memberships for warning in pin_warnings(person)],
+        merged_into=household.merged_into,
+        duplicate_candidates=list(duplicates),
     )
 
 
@@ -210,6 +225,9 @@ async def create_household(
             raise
         raise _duplicate(household_in, taken[0]) from None
     await repository.add_memberships(session, memberships)
+    duplicates = await detection.record_candidates(
+        session=session, persons=persons, household=household
+    )
 
     ordered = sorted(zip(memberships, persons, strict=True), key=lambda mp: _member_order(mp[1]))
     audit_service.record(
@@ -221,7 +239,7 @@ async def create_household(
         purpose=purpose,
     )
     events.stage_household_registered(session, household, ordered)
-    return to_read(household, ordered, on=on)
+    return to_read(household, ordered, on=on, duplicates=duplicates)
 
 
 def _member_order(person: Person) -> tuple[date, str]:
@@ -242,6 +260,12 @@ async def household_in_scope(
     # Records outside the reader's places answer like missing ones: existence is not leaked.
     if household is None or not visible:
         raise HouseholdNotFound(f"no household {household_id}")
+    # A tombstone reads, but every change goes to the household it was merged into.
+    if for_update and household.merged_into is not None:
+        raise RecordMerged(
+            f"household {household_id} was merged into {household.merged_into}",
+            merged_into=household.merged_into,
+        )
     return household
 
 

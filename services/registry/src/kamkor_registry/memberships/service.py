@@ -12,6 +12,7 @@ from kamkor_common.errors import Conflict, NotFound, Unprocessable
 from kamkor_common.reference.regions import local_today
 from kamkor_registry.audit import service as audit_service
 from kamkor_registry.audit.models import AuditAction
+from kamkor_registry.duplicates import detection
 from kamkor_registry.etag import check_version
 from kamkor_registry.households import events as household_events
 from kamkor_registry.households import repository as households_repository
@@ -140,6 +141,11 @@ async def _existing_person(
     person = await households_repository.get_person(session, member_in.person_id)
     if person is None:
         raise MemberPersonMissing(f"no person {member_in.person_id}", field="person_id")
+    if person.merged_into is not None:
+        raise households_service.RecordMerged(
+            f"person {person.id} was merged into {person.merged_into}",
+            merged_into=person.merged_into,
+        )
     stays = await repository.current_stays(session, person_id=person.id)
     if any(stay.household_id == household_id for stay in stays):
         raise AlreadyMember(f"person {person.id} already lives in household {household_id}")
@@ -165,6 +171,7 @@ async def add_member(
     on = local_today()
     since = member_in.since or on
     _check_dates(since, None, on=on, field="since")
+    created = member_in.person_id is None
     if member_in.person_id is not None:
         person = await _existing_person(session, member_in, household_id=household_id)
     else:
@@ -185,7 +192,13 @@ async def add_member(
         caregiver_person_id=member_in.caregiver_person_id,
     )
     await repository.add_stay(session, stay)
-    return await _changed(session, household, stay, person, principal, purpose, on=on, new=True)
+    duplicates = (
+        await detection.record_candidates(session=session, persons=[person], household=household)
+        if created
+        else []
+    )
+    read = await _changed(session, household, stay, person, principal, purpose, on=on, new=True)
+    return read.model_copy(update={"duplicate_candidates": duplicates})
 
 
 async def update_membership(

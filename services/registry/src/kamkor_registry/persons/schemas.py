@@ -71,3 +71,7 @@ class PersonRead(BaseModel):
     updated_at: datetime | None
     memberships: list[PersonMembership]
     warnings: list[RecordWarning]
+    merged_into: str | None = Field(
+        default=None,
+        description="Set on a record merged into another as a duplicate: the kept record.",
+    )

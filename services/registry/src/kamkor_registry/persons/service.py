@@ -42,8 +42,12 @@ async def person_in_scope(
     """The person and their stays, if one of their households lies in the principal's places."""
     person = await households_repository.get_person(session, person_id, for_update=for_update)
     stays = await households_repository.person_memberships(session, person_id)
+    # A tombstone has no stays of its own: it is seen where the record it became is.
+    placed = stays
+    if person is not None and person.merged_into is not None:
+        placed = await households_repository.person_memberships(session, person.merged_into)
     households = await households_repository.get_households(
-        session, [stay.household_id for stay in stays]
+        session, [stay.household_id for stay in placed]
     )
     scope = principal.place_scope()
     if person is None or not any(scope.allows(h.region, h.district) for h in households):
@@ -121,6 +125,11 @@ async def update_person(
     person, stays = await person_in_scope(
         session=session, person_id=person_id, principal=principal, for_update=True
     )
+    if person.merged_into is not None:
+        raise households_service.RecordMerged(
+            f"person {person_id} was merged into {person.merged_into}",
+            merged_into=person.merged_into,
+        )
     check_version(if_match, person.version)
     on = local_today()
     changes = person_in.model_dump(exclude_unset=True)

@@ -31,6 +31,8 @@ class Filters:
     district: str | None
     birth_year: int | None
     on: date
+    # Exact birth date (the duplicate check); narrower than the year.
+    birth_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ def _current_household(filters: Filters) -> Any:
 
 
 def _born_in(filters: Filters) -> list[ColumnElement[bool]]:
+    if filters.birth_date is not None:
+        return [col(Person.birth_date) == filters.birth_date]
     if filters.birth_year is None:
         return []
     # A range, not a year function: it uses the birth date index on both databases.

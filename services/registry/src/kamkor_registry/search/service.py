@@ -45,12 +45,7 @@ async def search_persons(
     if not keys:
         raise EmptySearch("q has no letters of a name", field="q")
     filters = Filters(scope=scope, district=district, birth_year=birth_year, on=local_today())
-    if repository.is_postgresql(session):
-        found, total = await repository.search_trigram(
-            session, keys=keys, filters=filters, limit=page.limit, offset=page.offset
-        )
-    else:
-        found, total = await _search_blocked(session, keys=keys, filters=filters, page=page)
+    found, total = await find(session, keys=keys, filters=filters, page=page)
     households = await repository.households_by_id(session, [f.household_id for f in found])
     audit_service.record(
         session=session,
@@ -75,6 +70,18 @@ async def search_persons(
         for f in found
     ]
     return PersonSearchList(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+async def find(
+    session: AsyncSession, *, keys: list[str], filters: Filters, page: PageParams
+) -> tuple[list[Found], int]:
+    """A ranked page of people whose names match one of the keys, and the total: the one
+    matcher of names, used by the search and by the duplicate check on registration."""
+    if repository.is_postgresql(session):
+        return await repository.search_trigram(
+            session, keys=keys, filters=filters, limit=page.limit, offset=page.offset
+        )
+    return await _search_blocked(session, keys=keys, filters=filters, page=page)
 
 
 async def _search_blocked(

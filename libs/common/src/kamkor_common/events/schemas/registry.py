@@ -144,3 +144,40 @@ CHILD_MOVED: EventSpec[ChildMoved] = _spec(
     ChildMoved,
     "A child left one household for another; keyed by the household moved to.",
 )
+
+
+class HouseholdMerged(BaseModel):
+    """A duplicate household was merged into the one kept; keyed by the kept household.
+
+    The merged household stays as a tombstone pointing at the kept one. The kept
+    household's facts and current members are given as after the merge (a full snapshot).
+    """
+
+    household_id: str
+    merged_household_id: str
+    version: int
+    region: str
+    district: str
+    language: Literal["ky", "ru", "en"]
+    members: list[MemberSnapshot]
+
+
+class PersonMerged(BaseModel):
+    """A duplicate record of a person was merged into the one kept, in one of the kept
+    person's households (one event per household they live in)."""
+
+    household_id: str
+    person_id: str
+    merged_person_id: str
+
+
+HOUSEHOLD_MERGED: EventSpec[HouseholdMerged] = _spec(
+    "kamkor.registry.household.merged.v1",
+    HouseholdMerged,
+    "A duplicate household was merged into another; its members, consents and history moved.",
+)
+PERSON_MERGED: EventSpec[PersonMerged] = _spec(
+    "kamkor.registry.person.merged.v1",
+    PersonMerged,
+    "A duplicate record of a person was merged into the one kept.",
+)

@@ -1,0 +1,1 @@
+"""Duplicate records: candidates found on registration, merges and dismissals."""
