@@ -6,7 +6,11 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.db import utcnow
-from kamkor_common.events.schemas.registry import CONSENT_RECORDED, CONSENT_WITHDRAWN
+from kamkor_common.events.schemas.registry import (
+    CONSENT_RECORDED,
+    CONSENT_WITHDRAWN,
+    HOUSEHOLD_MERGED,
+)
 from kamkor_common.events.schemas.risk import FAMILY_FLAGGED, FLAG_RESOLVED, FLAG_UPDATED
 from kamkor_common.events.schemas.shelter import (
     CAPACITY_CHANGED,
@@ -24,6 +28,7 @@ from kamkor_referral.config import ReferralSettings
 from kamkor_referral.consents import handlers as consent_handlers
 from kamkor_referral.contacts.router import router as contacts_router
 from kamkor_referral.directory.router import router as directory_router
+from kamkor_referral.duplicates import handlers as duplicate_handlers
 from kamkor_referral.housing.handlers import HousingHandlers
 from kamkor_referral.intake.handlers import IntakeHandlers
 from kamkor_referral.lifecycle import router as lifecycle_router
@@ -78,6 +83,7 @@ def consumers(settings: ReferralSettings) -> list[ConsumerSpec]:
                 HOLD_CONFIRMED.type: housing.on_hold_confirmed,
                 CONSENT_RECORDED.type: consent_handlers.on_consent_recorded,
                 CONSENT_WITHDRAWN.type: consent_handlers.on_consent_withdrawn,
+                HOUSEHOLD_MERGED.type: duplicate_handlers.on_household_merged,
             },
         ),
         webhook_handlers.consumer(),

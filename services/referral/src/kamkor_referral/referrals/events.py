@@ -41,6 +41,8 @@ RELEASE_ENTERED_IN_ERROR = "entered_in_error"
 # Why staff ended a referral, as the cancelled and entered-in-error events say it.
 CANCELLED_BY_STAFF = "cancelled_by_staff"
 ENTERED_IN_ERROR = "entered_in_error"
+# A second active referral for one need, left when the registry merged a duplicate household.
+DUPLICATE_HOUSEHOLD = "duplicate_household"
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 

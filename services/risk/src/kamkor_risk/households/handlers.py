@@ -16,8 +16,17 @@ async def on_household_registered(*, session: AsyncSession, event: CloudEvent) -
     await service.record_registered(session=session, registered=registered)
 
 
+async def on_household_merged(*, session: AsyncSession, event: CloudEvent) -> None:
+    """A duplicate household merged into another: its history and open flags move there."""
+    merged = registry_events.HOUSEHOLD_MERGED.parse(event)
+    await service.record_merged(session=session, merged=merged)
+
+
 CONSUMER = ConsumerSpec(
     group_id="risk-households",
     topics=[REGISTRY_HOUSEHOLDS],
-    handlers={registry_events.HOUSEHOLD_REGISTERED.type: on_household_registered},
+    handlers={
+        registry_events.HOUSEHOLD_REGISTERED.type: on_household_registered,
+        registry_events.HOUSEHOLD_MERGED.type: on_household_merged,
+    },
 )

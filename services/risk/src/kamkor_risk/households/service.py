@@ -7,7 +7,7 @@ from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.events.schemas.registry import HouseholdRegistered
+from kamkor_common.events.schemas.registry import HouseholdMerged, HouseholdRegistered
 from kamkor_common.events.schemas.risk import Sex
 from kamkor_common.reference.regions import age_on, local_today
 from kamkor_risk.households import repository
@@ -29,6 +29,31 @@ async def record_registered(*, session: AsyncSession, registered: HouseholdRegis
             member_sexes=[m.sex for m in registered.members],
         ),
     )
+
+
+async def record_merged(*, session: AsyncSession, merged: HouseholdMerged) -> None:
+    """A duplicate household was merged into the one kept: the kept household's facts are
+    stored from the event's snapshot, the merged one's screenings and flags move to it, and
+    its row goes. Running it again changes nothing (nothing names the merged id any more).
+
+    Where both households have an open flag in one domain, the more severe stays open (the
+    kept household's on a tie) and the other is resolved: one open flag per domain.
+    """
+    await repository.upsert(
+        session,
+        HouseholdFacts(
+            household_id=merged.household_id,
+            region=merged.region,
+            district=merged.district,
+            language=merged.language,
+            children_birth_dates=[m.birth_date for m in merged.members if m.role == "child"],
+            member_sexes=[m.sex for m in merged.members],
+        ),
+    )
+    await repository.move_history(
+        session, from_id=merged.merged_household_id, to_id=merged.household_id
+    )
+    await repository.delete(session, merged.merged_household_id)
 
 
 async def get_for_screening(

@@ -1,0 +1,1 @@
+"""Following the registry's merges of duplicate households."""
