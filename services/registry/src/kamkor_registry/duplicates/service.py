@@ -210,7 +210,7 @@ async def dismiss(
     """The two records are two people: the pair is closed with the reviewer's reason."""
     candidate = await _candidate_in_scope(session, candidate_id, principal, for_update=True)
     if candidate.status != CandidateStatus.open:
-        raise CandidateDecided(f"the pair is already {candidate.status}", status=candidate.status)
+        raise CandidateDecided(f"the pair is already {candidate.status}", decided=candidate.status)
     _decide(candidate, CandidateStatus.dismissed, principal=principal, reason=reason)
     await session.flush()
     _audit_pair(session, principal, AuditAction.dismiss, candidate, purpose)
@@ -285,7 +285,7 @@ async def merge_pair(
     facts it lacks are taken from the other, which stays as a tombstone pointing at it."""
     candidate = await _candidate_in_scope(session, candidate_id, principal, for_update=True)
     if candidate.status != CandidateStatus.open:
-        raise CandidateDecided(f"the pair is already {candidate.status}", status=candidate.status)
+        raise CandidateDecided(f"the pair is already {candidate.status}", decided=candidate.status)
     pair = (candidate.person_id, candidate.candidate_person_id)
     if keep_person_id not in pair:
         raise InvalidKeep(f"keep_person_id is {pair[0]} or {pair[1]}", field="keep_person_id")
