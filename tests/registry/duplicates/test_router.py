@@ -21,6 +21,7 @@ from kamkor_common.events.schemas.registry import (
     HouseholdMerged,
     PersonMerged,
 )
+from kamkor_registry.audit.models import AuditEntry
 from kamkor_registry.consents.models import Consent
 from kamkor_registry.duplicates.models import DuplicateCandidate
 from tests.registry.conftest import Auth, NewHousehold, OutboxEvents
@@ -123,6 +124,14 @@ class TestCandidatesOnRegistration:
             stored = await session.get(DuplicateCandidate, hint["candidate_id"])
         assert stored is not None and stored.status == "open"
         assert (stored.region, stored.district) == (JALAL_ABAD, SUZAK)
+        # The worker saw the other record's name and birth date: audited as a read.
+        async with registry_database.sessionmaker() as session:
+            reads = await session.scalars(
+                select(AuditEntry).where(
+                    col(AuditEntry.person_id) == _child(first), col(AuditEntry.action) == "read"
+                )
+            )
+            assert len(reads.all()) == 1
 
     async def test_the_same_name_and_day_in_another_district_is_none(
         self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold

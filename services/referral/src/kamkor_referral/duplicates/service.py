@@ -36,14 +36,22 @@ async def follow_merge(
         else:
             journal.note(referral, f"household {from_id} merged into {to_id} as a duplicate")
     await session.flush()
-    # Every referral (ended ones too) and every consent now belongs to the kept household.
-    for model in (Referral, ConsentRecord):
-        await session.execute(
-            update(model)
-            .where(col(model.household_id) == from_id)
-            .values(household_id=to_id, updated_at=utcnow())
-            .execution_options(synchronize_session="fetch")
+    # Every referral (ended ones too) and every consent now belongs to the kept household;
+    # referrals take its place too, so that staff see them where it is.
+    await session.execute(
+        update(Referral)
+        .where(col(Referral.household_id) == from_id)
+        .values(
+            household_id=to_id, region=merged.region, district=merged.district, updated_at=utcnow()
         )
+        .execution_options(synchronize_session="fetch")
+    )
+    await session.execute(
+        update(ConsentRecord)
+        .where(col(ConsentRecord.household_id) == from_id)
+        .values(household_id=to_id, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def _cancel_duplicate(

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.auth import PlaceScope
+from kamkor_common.auth import PlaceScope, Principal
 from kamkor_common.pagination import PageParams
 from kamkor_common.reference.regions import local_today
+from kamkor_registry.audit import service as audit_service
+from kamkor_registry.audit.models import AuditAction
 from kamkor_registry.duplicates import repository
 from kamkor_registry.duplicates.models import DuplicateCandidate
 from kamkor_registry.duplicates.schemas import DuplicateHint
@@ -44,12 +46,18 @@ def _reasons(person: Person, other: Person) -> list[str]:
 
 
 async def record_candidates(
-    *, session: AsyncSession, persons: Sequence[Person], household: Household
+    *,
+    session: AsyncSession,
+    persons: Sequence[Person],
+    household: Household,
+    principal: Principal,
+    purpose: str | None,
 ) -> list[DuplicateHint]:
     """Store and answer the possible duplicates of newly registered persons: people with a
     name alike in either script, born the same day, living now in the same district.
 
     Called after the new persons and their stays are flushed; they never match each other.
+    The records shown (names and birth date) are audited as read by the registering worker.
     """
     new_ids = {person.id for person in persons}
     hints: list[DuplicateHint] = []
@@ -97,4 +105,14 @@ async def record_candidates(
                 )
             )
     await repository.add_candidates(session, rows)
+    if rows:
+        audit_service.record(
+            session=session,
+            principal=principal,
+            action=AuditAction.read,
+            touched=[
+                audit_service.person(p) for p in sorted({r.candidate_person_id for r in rows})
+            ],
+            purpose=purpose,
+        )
     return hints

@@ -41,7 +41,7 @@ class Household(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     # Set when the household was merged into another as a duplicate: a tombstone whose
     # members and consents moved to that household; its id still resolves.
-    merged_into: str | None = Field(default=None, max_length=36)
+    merged_into: str | None = Field(default=None, max_length=36, index=True)
 
 
 class MigrationStatus(StrEnum):
@@ -117,7 +117,7 @@ class Person(SQLModel, table=True):
     )
     updated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # Set when the record was merged into another as a duplicate (a tombstone).
-    merged_into: str | None = Field(default=None, max_length=36)
+    merged_into: str | None = Field(default=None, max_length=36, index=True)
 
 
 class HouseholdMember(SQLModel, table=True):

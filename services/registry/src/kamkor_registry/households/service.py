@@ -226,7 +226,7 @@ async def create_household(
         raise _duplicate(household_in, taken[0]) from None
     await repository.add_memberships(session, memberships)
     duplicates = await detection.record_candidates(
-        session=session, persons=persons, household=household
+        session=session, persons=persons, household=household, principal=principal, purpose=purpose
     )
 
     ordered = sorted(zip(memberships, persons, strict=True), key=lambda mp: _member_order(mp[1]))

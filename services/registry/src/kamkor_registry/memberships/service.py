@@ -193,7 +193,13 @@ async def add_member(
     )
     await repository.add_stay(session, stay)
     duplicates = (
-        await detection.record_candidates(session=session, persons=[person], household=household)
+        await detection.record_candidates(
+            session=session,
+            persons=[person],
+            household=household,
+            principal=principal,
+            purpose=purpose,
+        )
         if created
         else []
     )
