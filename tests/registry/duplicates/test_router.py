@@ -433,15 +433,24 @@ class TestMergePersons:
         ]
 
     async def test_the_merged_id_resolves_to_its_tombstone_and_refuses_changes(
-        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+        self,
+        registry_client: httpx.AsyncClient,
+        auth: Auth,
+        new_household: NewHousehold,
+        pin_for: Callable[..., str],
     ) -> None:
         first, second = await _pair(registry_client, auth, new_household)
         kept, merged = _child(first), _child(second)
         candidate_id = second["duplicate_candidates"][0]["candidate_id"]
+        pin = pin_for(date.fromisoformat(second["members"][1]["birth_date"]), first_digit="1")
+        patched = await registry_client.patch(
+            f"{PERSONS}/{merged}", json={"pin": pin}, headers={**_worker(auth), "If-Match": '"1"'}
+        )
+        assert patched.status_code == 200, patched.text
         merge = await registry_client.post(
             f"{DUPLICATES}/{candidate_id}/merge",
             json={"keep_person_id": kept},
-            headers={**_supervisor(auth), "If-Match": '"1-1"'},
+            headers={**_supervisor(auth), "If-Match": '"2-1"'},
         )
         assert merge.status_code == 200, merge.text
 
@@ -465,6 +474,10 @@ class TestMergePersons:
         assert tombstone.status_code == 200, tombstone.text
         assert tombstone.json()["merged_into"] == kept
         assert tombstone.json()["memberships"] == []
+        # The PIN the kept record lacked went to it; the tombstone holds none.
+        assert tombstone.json()["pin"] is None
+        kept_read = await registry_client.get(f"{PERSONS}/{kept}", headers=_worker(auth))
+        assert kept_read.json()["pin"] == pin and kept_read.json()["merged_into"] is None
         assert _problem(changed, 409, "record_merged")["merged_into"] == kept
         assert _problem(joined, 409, "record_merged")["merged_into"] == kept
         _problem(again, 409, "duplicate_candidate_decided")
