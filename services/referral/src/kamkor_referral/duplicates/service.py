@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from kamkor_common.db import utcnow
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas import referral as referral_events
 from kamkor_common.events.schemas.registry import HouseholdMerged
-from kamkor_referral.consents.models import ConsentRecord
+from kamkor_referral.duplicates import repository as duplicates_repository
 from kamkor_referral.placement import service as placement_service
 from kamkor_referral.referrals import events, journal, repository
 from kamkor_referral.referrals.models import Referral
@@ -36,21 +34,8 @@ async def follow_merge(
         else:
             journal.note(referral, f"household {from_id} merged into {to_id} as a duplicate")
     await session.flush()
-    # Every referral (ended ones too) and every consent now belongs to the kept household;
-    # referrals take its place too, so that staff see them where it is.
-    await session.execute(
-        update(Referral)
-        .where(col(Referral.household_id) == from_id)
-        .values(
-            household_id=to_id, region=merged.region, district=merged.district, updated_at=utcnow()
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    await session.execute(
-        update(ConsentRecord)
-        .where(col(ConsentRecord.household_id) == from_id)
-        .values(household_id=to_id, updated_at=utcnow())
-        .execution_options(synchronize_session="fetch")
+    await duplicates_repository.move_household(
+        session, from_id=from_id, to_id=to_id, region=merged.region, district=merged.district
     )
 
 

@@ -7,17 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
-from kamkor_common.events.schemas.registry import (
-    HOUSEHOLD_MERGED,
-    PERSON_MERGED,
-    HouseholdMerged,
-    PersonMerged,
-)
-from kamkor_common.messaging.outbox import stage
 from kamkor_common.pagination import PageParams
 from kamkor_common.reference.regions import DISTRICTS_BY_CODE, local_today
 from kamkor_registry.audit import service as audit_service
 from kamkor_registry.audit.models import AuditAction
+from kamkor_registry.duplicates import events as duplicate_events
 from kamkor_registry.duplicates import repository
 from kamkor_registry.duplicates.models import CandidateStatus, DuplicateCandidate
 from kamkor_registry.duplicates.repository import Move
@@ -336,10 +330,8 @@ async def merge_pair(
         households_service.bump(household)
     await session.flush()
     for household in households:
-        stage(
-            session,
-            PERSON_MERGED,
-            PersonMerged(household_id=household.id, person_id=kept.id, merged_person_id=merged.id),
+        duplicate_events.stage_person_merged(
+            session, household_id=household.id, kept_id=kept.id, merged_id=merged.id
         )
         await households_service.stage_household_updated(
             session=session, household=household, on=on
@@ -389,23 +381,7 @@ async def merge_households(
     await session.flush()
     on = local_today()
     memberships = (await households_repository.list_memberships(session, [kept.id]))[kept.id]
-    stage(
-        session,
-        HOUSEHOLD_MERGED,
-        HouseholdMerged(
-            household_id=kept.id,
-            merged_household_id=merged.id,
-            version=kept.version,
-            region=kept.region,
-            district=kept.district,
-            language=kept.language,
-            members=[
-                household_events.member_snapshot(m, p)
-                for m, p in memberships
-                if household_events.is_current(m, on=on)
-            ],
-        ),
-    )
+    duplicate_events.stage_household_merged(session, kept, memberships, merged_id=merged.id, on=on)
     household_events.stage_household_updated(session, kept, memberships, on=on)
     audit_service.record(
         session=session,
