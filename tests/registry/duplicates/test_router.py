@@ -578,3 +578,62 @@ class TestMergeHouseholds:
             HOUSEHOLDS, params={"district": SUZAK, "limit": 500}, headers=_worker(auth)
         )
         assert merged["id"] not in {h["id"] for h in listed.json()["items"]}
+
+
+class TestMergeClashes:
+    async def test_a_duplicate_in_the_same_household_leaves_one_stay(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        born = _born()
+        household = await _register(
+            registry_client,
+            auth,
+            _body(new_household, family="Адылбекова", given="Айдай", born=born),
+        )
+        added = await registry_client.post(
+            f"{HOUSEHOLDS}/{household['id']}/members",
+            json={
+                "role": "child",
+                "family_name": "Adylbekova",
+                "given_name": "Aidai",
+                "sex": "female",
+                "birth_date": born.isoformat(),
+            },
+            headers={**_worker(auth), "If-Match": f'"{household["version"]}"'},
+        )
+        assert added.status_code == 201, added.text
+        (hint,) = added.json()["duplicate_candidates"]
+
+        merge = await registry_client.post(
+            f"{DUPLICATES}/{hint['candidate_id']}/merge",
+            json={"keep_person_id": _child(household)},
+            headers={**_supervisor(auth), "If-Match": "*"},
+        )
+
+        assert merge.status_code == 200, merge.text
+        read = await registry_client.get(f"{HOUSEHOLDS}/{household['id']}", headers=_worker(auth))
+        children = [m["person_id"] for m in read.json()["members"] if m["role"] == "child"]
+        assert children == [_child(household)]
+
+    async def test_a_person_in_both_households_keeps_the_kept_households_stay(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        kept, merged = await _pair(registry_client, auth, new_household)
+        grandmother = kept["members"][0]["person_id"]
+        joined = await registry_client.post(
+            f"{HOUSEHOLDS}/{merged['id']}/members",
+            json={"role": "grandparent", "person_id": grandmother},
+            headers={**_worker(auth), "If-Match": f'"{merged["version"]}"'},
+        )
+        assert joined.status_code == 201, joined.text
+
+        response = await registry_client.post(
+            f"{HOUSEHOLDS}/{merged['id']}/merge",
+            json={"into_household_id": kept["id"]},
+            headers={**_supervisor(auth), "If-Match": f'"{joined.json()["version"]}"'},
+        )
+
+        assert response.status_code == 200, response.text
+        members = [m["person_id"] for m in response.json()["members"]]
+        assert members.count(grandmother) == 1
+        assert len(members) == 4  # two grandmothers, two children
