@@ -23,7 +23,7 @@ class VisitCreate(BaseModel):
     observations: dict[str, Any] = Field(
         default_factory=dict,
         max_length=200,
-        description="Coded observations in the indicator vocabulary (`GET /api/v1/risk/indicators`).",
+        description="Coded observations in the indicator vocabulary (see the risk indicators).",
     )
     notes: NoteText | None = Field(default=None, max_length=4000)
 
