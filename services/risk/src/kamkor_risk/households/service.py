@@ -7,7 +7,11 @@ from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.events.schemas.registry import HouseholdMerged, HouseholdRegistered
+from kamkor_common.events.schemas.registry import (
+    HouseholdMerged,
+    HouseholdRegistered,
+    VisitRecorded,
+)
 from kamkor_common.events.schemas.risk import Sex
 from kamkor_common.reference.regions import age_on, local_today
 from kamkor_risk.households import repository
@@ -27,6 +31,21 @@ async def record_registered(*, session: AsyncSession, registered: HouseholdRegis
             language=registered.language,
             children_birth_dates=[m.birth_date for m in registered.members if m.role == "child"],
             member_sexes=[m.sex for m in registered.members],
+        ),
+    )
+
+
+async def record_visit(*, session: AsyncSession, visit: VisitRecorded) -> None:
+    """Refresh the household from a visit's event, which carries its current members."""
+    await repository.upsert(
+        session,
+        HouseholdFacts(
+            household_id=visit.household_id,
+            region=visit.region,
+            district=visit.district,
+            language=visit.language,
+            children_birth_dates=[m.birth_date for m in visit.members if m.role == "child"],
+            member_sexes=[m.sex for m in visit.members],
         ),
     )
 

@@ -13,6 +13,7 @@ from kamkor_common.pagination import Page
 from kamkor_risk.rules.schemas import Reason
 
 FlagStatus = Literal["open", "resolved"]
+ScreeningSourceName = Literal["screening", "visit"]
 FlagChangeKind = Literal["opened", "updated", "unchanged", "resolved"]
 
 
@@ -39,6 +40,12 @@ class ScreeningRead(BaseModel):
     answers: dict[str, Any]
     created_at: datetime
     created_by: str
+    source: ScreeningSourceName = Field(
+        default="screening",
+        description="`screening` when asked through this API, `visit` when a home visit's "
+        "observations were screened.",
+    )
+    visit_id: str | None = Field(default=None, description="The registry's home visit, if any.")
     domains: list[DomainAssessmentRead]
 
 
