@@ -102,9 +102,7 @@ class TestOnVisitRecorded:
                     select(RiskFlag).where(col(RiskFlag.household_id) == household_id)
                 )
             ).all()
-        assert [(f.domain, f.severity, f.status) for f in flags] == [
-            ("housing", "critical", OPEN)
-        ]
+        assert [(f.domain, f.severity, f.status) for f in flags] == [("housing", "critical", OPEN)]
 
         read = await risk_client.get(
             f"/api/v1/risk/screenings/{screening.id}", headers=auth("social_worker")
