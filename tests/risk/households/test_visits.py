@@ -145,3 +145,17 @@ class TestOnVisitRecorded:
         assert sorted(s.visit_id or "" for s in screenings) == sorted(
             [visit_id, later.data["visit_id"]]
         )
+
+    async def test_a_visit_with_nothing_to_weigh_is_not_screened(
+        self, risk_client: httpx.AsyncClient, risk_db: Database, producer: Producer
+    ) -> None:
+        household_id = str(uuid.uuid4())
+        notes_only = visit_recorded(household_id, {})
+        later = visit_recorded(household_id, {"overcrowded": True})
+
+        for event in (notes_only, later):
+            await publish(producer, REGISTRY_HOUSEHOLDS, event)
+        await wait_for_screenings(risk_db, household_id, 1)
+
+        (screening,) = await screenings_of(risk_db, household_id)
+        assert screening.visit_id == later.data["visit_id"]

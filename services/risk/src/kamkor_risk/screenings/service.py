@@ -92,9 +92,12 @@ async def screen_visit(
     """Screen a home visit recorded in the registry, as a screening call would; once per visit.
 
     The household's read model is refreshed from the event first, so the visit needs no
-    registry read. A visit already screened (its event delivered again) changes nothing.
+    registry read. A visit already screened (its event delivered again) changes nothing, and
+    neither does one with nothing to weigh (notes only): it would resolve every open flag.
     """
     await households_service.record_visit(session=session, visit=visit)
+    if not visit.indicators:
+        return None
     household = await households_repository.get(session, visit.household_id, for_update=True)
     if household is None:  # upserted just above, in this transaction
         raise HouseholdNotFound(f"household {visit.household_id} is not in the read model")
