@@ -16,6 +16,7 @@ from kamkor_common.events.schemas import risk as risk_events
 from kamkor_common.events.topics import REGISTRY_HOUSEHOLDS, RISK_FLAGS
 from kamkor_common.indicators.schemas import AnswerValue
 from kamkor_common.messaging.broker import EmbeddedBroker
+from kamkor_common.messaging.dlq import list_dead_letters
 from kamkor_common.messaging.producer import Producer
 from kamkor_common.testing import wait_until
 from kamkor_risk.screenings.models import OPEN, RiskFlag, Screening
@@ -159,3 +160,24 @@ class TestOnVisitRecorded:
 
         (screening,) = await screenings_of(risk_db, household_id)
         assert screening.visit_id == later.data["visit_id"]
+
+    async def test_indicators_unknown_here_go_to_the_dlq_at_once_and_the_next_visit_is_screened(
+        self,
+        risk_client: httpx.AsyncClient,
+        risk_db: Database,
+        producer: Producer,
+        broker: EmbeddedBroker,
+    ) -> None:
+        household_id = str(uuid.uuid4())
+        unknown = visit_recorded(household_id, {"roof_leaks": True})
+        later = visit_recorded(household_id, {"overcrowded": True})
+
+        for event in (unknown, later):
+            await publish(producer, REGISTRY_HOUSEHOLDS, event)
+        await wait_for_screenings(risk_db, household_id, 1)
+
+        (screening,) = await screenings_of(risk_db, household_id)
+        assert screening.visit_id == later.data["visit_id"]
+        letters = await list_dead_letters(broker.bootstrap, "risk-households")
+        (letter,) = [d for d in letters if d.event_id == unknown.id]
+        assert "PermanentError" in letter.error and "roof_leaks" in letter.error

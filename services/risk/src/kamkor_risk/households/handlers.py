@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.events.envelope import CloudEvent
 from kamkor_common.events.schemas import registry as registry_events
 from kamkor_common.events.topics import REGISTRY_HOUSEHOLDS
-from kamkor_common.messaging.consumer import ConsumerSpec
+from kamkor_common.indicators.validation import InvalidAnswers
+from kamkor_common.messaging.consumer import ConsumerSpec, PermanentError
 from kamkor_risk.households import service
 from kamkor_risk.screenings import service as screenings_service
 
@@ -27,7 +28,11 @@ async def on_household_merged(*, session: AsyncSession, event: CloudEvent) -> No
 async def on_visit_recorded(*, session: AsyncSession, event: CloudEvent) -> None:
     """A home visit recorded in the registry is screened, as a screening call would be."""
     visit = registry_events.VISIT_RECORDED.parse(event)
-    await screenings_service.screen_visit(session=session, visit=visit, cause=event)
+    try:
+        await screenings_service.screen_visit(session=session, visit=visit, cause=event)
+    except InvalidAnswers as exc:
+        # Indicators this process does not know (a newer vocabulary): retrying cannot help.
+        raise PermanentError(f"visit {visit.visit_id}: {exc}") from exc
 
 
 CONSUMER = ConsumerSpec(
