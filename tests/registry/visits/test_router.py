@@ -129,6 +129,34 @@ class TestRecordVisit:
             "caregiver_stress": 6,
         }
 
+    async def test_siblings_living_apart_and_the_grandmother_are_facts(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        here = await _household(registry_client, auth, new_household)
+        there = await _household(registry_client, auth, new_household)
+        children = [
+            next(m["person_id"] for m in h["members"] if m["role"] == "child")
+            for h in (here, there)
+        ]
+        group = await registry_client.post(
+            "/api/v1/registry/sibling-groups",
+            json={"person_ids": children},
+            headers=_worker(auth),
+        )
+        assert group.status_code == 201, group.text
+
+        response = await registry_client.post(
+            f"{URL}/{here['id']}/visits", json=_visit(observations={}), headers=_worker(auth)
+        )
+
+        assert response.status_code == 201, response.text
+        grandmother_age = next(m["age"] for m in here["members"] if m["role"] == "grandparent")
+        # No parent lives here: the grandmother is the one who cares for the child.
+        assert response.json()["facts"] == {
+            "caregiver_age": grandmother_age,
+            "siblings_separated": True,
+        }
+
     async def test_a_bad_observation_is_named(
         self,
         registry_client: httpx.AsyncClient,
@@ -303,3 +331,32 @@ class TestReadVisits:
         )
 
         assert response.status_code == 422
+
+
+class TestMergedHouseholds:
+    async def test_a_merge_moves_the_visits_and_the_tombstone_takes_no_new_one(
+        self, registry_client: httpx.AsyncClient, auth: Auth, new_household: NewHousehold
+    ) -> None:
+        kept = await _household(registry_client, auth, new_household)
+        merged = await _household(registry_client, auth, new_household)
+        visit = await registry_client.post(
+            f"{URL}/{merged['id']}/visits", json=_visit(), headers=_worker(auth)
+        )
+        assert visit.status_code == 201, visit.text
+
+        merge = await registry_client.post(
+            f"{URL}/{merged['id']}/merge",
+            json={"into_household_id": kept["id"]},
+            headers={**auth("supervisor", region="KG-J"), "If-Match": f'"{merged["version"]}"'},
+        )
+        assert merge.status_code == 200, merge.text
+
+        listed = await registry_client.get(f"{URL}/{kept['id']}/visits", headers=_worker(auth))
+        assert [(v["id"], v["household_id"]) for v in listed.json()["items"]] == [
+            (visit.json()["id"], kept["id"])
+        ]
+        late = await registry_client.post(
+            f"{URL}/{merged['id']}/visits", json=_visit(), headers=_worker(auth)
+        )
+        assert late.status_code == 409, late.text
+        assert late.json()["code"] == "record_merged"
