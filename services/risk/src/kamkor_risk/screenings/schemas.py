@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from kamkor_common.events.schemas.risk import Domain, Severity
 from kamkor_common.pagination import Page
 from kamkor_risk.rules.schemas import Reason
+from kamkor_risk.screenings.models import ScreeningSource
 
 FlagStatus = Literal["open", "resolved"]
-ScreeningSourceName = Literal["screening", "visit"]
 FlagChangeKind = Literal["opened", "updated", "unchanged", "resolved"]
 
 
@@ -40,8 +40,8 @@ class ScreeningRead(BaseModel):
     answers: dict[str, Any]
     created_at: datetime
     created_by: str
-    source: ScreeningSourceName = Field(
-        default="screening",
+    source: ScreeningSource = Field(
+        default=ScreeningSource.screening,
         description="`screening` when asked through this API, `visit` when a home visit's "
         "observations were screened.",
     )
