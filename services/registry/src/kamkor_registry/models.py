@@ -10,6 +10,7 @@ from kamkor_registry.consents.models import Consent
 from kamkor_registry.duplicates.models import DuplicateCandidate
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.siblings.models import SiblingGroup, SiblingGroupMember
+from kamkor_registry.visits.models import HomeVisit
 
 metadata = SQLModel.metadata
 
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEntry",
     "Consent",
     "DuplicateCandidate",
+    "HomeVisit",
     "Household",
     "HouseholdMember",
     "IdempotencyKey",
