@@ -24,6 +24,10 @@ def parse_limits(text: str) -> list[RateLimitItem]:
 class GatewaySettings(KamkorSettings):
     SERVICE_NAME: str = "gateway"
     PORT: int = 8000
+    # The gateway's own database: API clients (partner systems' credentials).
+    DATABASE_URL: str = "sqlite+aiosqlite:///var/gateway.db"
+    # Lifetime of a token of the client-credentials grant: short, a client asks again.
+    CLIENT_TOKEN_TTL_S: int = 600
 
     REGISTRY_URL: str = "http://127.0.0.1:8001"
     RISK_URL: str = "http://127.0.0.1:8002"

@@ -68,9 +68,8 @@ class Platform:
             "KAMKOR_SEED_REFERENCE_DATA": "true" if self.seed else "false",
             "OTEL_BSP_SCHEDULE_DELAY": "200",
         }
-        if name != "gateway":
-            default = f"sqlite+aiosqlite:///{(self.var_dir / f'{name}.db').resolve()}"
-            env["KAMKOR_DATABASE_URL"] = self.database_urls.get(name, default)
+        default = f"sqlite+aiosqlite:///{(self.var_dir / f'{name}.db').resolve()}"
+        env["KAMKOR_DATABASE_URL"] = self.database_urls.get(name, default)
         for service in SERVICES:
             env[f"KAMKOR_{service.upper()}_URL"] = self.url(service)
         if self.otlp_endpoint:
@@ -180,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     database_urls = {
         name: url
-        for name in SERVICES
+        for name in (*SERVICES, "gateway")
         if (url := os.environ.get(f"KAMKOR_{name.upper()}_DATABASE_URL"))
     }
     platform = Platform(

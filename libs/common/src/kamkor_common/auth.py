@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Protocol, get_args
 
 import jwt
 from fastapi import Depends, Request
@@ -98,6 +98,22 @@ class Principal(BaseModel):
         raise Forbidden(f"role {self.role} does not see families by place")
 
 
+class TokenIssuer(Protocol):
+    """Signs tokens: the embedded issuer of dev and tests, the gateway's for API clients."""
+
+    def issue(
+        self,
+        *,
+        subject: str,
+        role: str,
+        organization_id: str | None = None,
+        region: str | None = None,
+        districts: Iterable[str] = (),
+        ttl_s: int = 8 * 3600,
+        extra: dict[str, Any] | None = None,
+    ) -> str: ...
+
+
 class TokenVerifier:
     """Checks signature, expiry, issuer and audience; one algorithm family per key."""
 
@@ -113,11 +129,13 @@ class TokenVerifier:
         region: str | None = None,
         districts: Iterable[str] = (),
         ttl_s: int = 8 * 3600,
+        extra: dict[str, Any] | None = None,
     ) -> str:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
         now = int(time.time())
         claims: dict[str, Any] = {
+            **(extra or {}),
             "iss": self.issuer,
             "aud": self.audience,
             "sub": subject,
