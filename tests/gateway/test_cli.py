@@ -9,7 +9,7 @@ import uuid
 import jwt
 import pytest
 
-from kamkor_common.auth import ROLES, TokenVerifier
+from kamkor_common.auth import ROLES, verifier_from_settings
 from kamkor_common.events.topics import dlq_topic
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.reference.partners import LEGAL_AID, MOTHERS_HOME, SHELTER_OPERATOR
@@ -19,11 +19,7 @@ from kamkor_gateway.devusers import DEV_USERS
 
 
 def _verify(token: str):
-    settings = KamkorSettings()
-    verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
-    return verifier.verify(token)
+    return verifier_from_settings(KamkorSettings()).verify(token)
 
 
 class TestTokenCommand:

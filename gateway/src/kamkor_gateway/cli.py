@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from kamkor_common.auth import ROLES, TokenVerifier
+from kamkor_common.auth import ROLES
+from kamkor_common.issuer import EmbeddedIssuer
 from kamkor_common.messaging import dlq
 from kamkor_common.ops import add_outbox_parser, run_outbox
 from kamkor_common.settings import KamkorSettings
@@ -32,8 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser(
         "token",
         help="print a bearer token from the embedded issuer",
-        description="Print a bearer token signed with the KAMKOR_JWT_* settings "
-        "(the embedded default issuer unless they are set).",
+        description="Print a bearer token of the embedded issuer (ES256, its key in "
+        "KAMKOR_JWT_SIGNING_KEY_FILE, var/dev-issuer-es256.pem unless set).",
     )
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--role", help=f"one of: {', '.join(ROLES)}")
@@ -142,12 +143,8 @@ def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             "(403 scope_missing)",
             file=sys.stderr,
         )
-    settings = KamkorSettings()
-    verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
     print(
-        verifier.issue(
+        EmbeddedIssuer.from_settings(KamkorSettings()).issue(
             subject=subject,
             role=role,
             organization_id=organization_id,
@@ -182,11 +179,9 @@ def _users() -> int:
 
 def _admin_token() -> str:
     """A dev admin token from the embedded issuer, for `make run`."""
-    settings = KamkorSettings()
-    verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
+    return EmbeddedIssuer.from_settings(KamkorSettings()).issue(
+        subject="dev-admin", role="admin", ttl_s=300
     )
-    return verifier.issue(subject="dev-admin", role="admin", ttl_s=300)
 
 
 def _client_line(client: dict[str, Any]) -> str:

@@ -11,13 +11,15 @@ import httpx
 from fastapi import Depends, FastAPI
 
 from kamkor_common import logs, metrics, telemetry
-from kamkor_common.auth import TokenVerifier
+from kamkor_common.auth import StaticIssuerKeys, verifier_from_settings
 from kamkor_common.db import Database, migrate
 from kamkor_common.errors import install_error_handlers
 from kamkor_common.inputs import HeaderLimit
+from kamkor_common.issuer import EmbeddedIssuer
 from kamkor_gateway import health
 from kamkor_gateway.apidocs.router import router as apidocs_router
 from kamkor_gateway.apidocs.service import ApiCatalog
+from kamkor_gateway.clients.discovery import router as discovery_router
 from kamkor_gateway.clients.router import router as clients_router
 from kamkor_gateway.clients.router import token_router
 from kamkor_gateway.config import GatewaySettings
@@ -99,11 +101,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         dependencies=[Depends(telemetry.tag_request)],
     )
     app.state.settings = settings
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
-    # The gateway signs the tokens of the client-credentials grant.
-    app.state.token_issuer = app.state.token_verifier
+    # The gateway signs the tokens of the client-credentials grant and serves the keys.
+    issuer = EmbeddedIssuer.from_settings(settings, issuer=settings.CLIENT_TOKEN_ISSUER)
+    app.state.token_issuer = issuer
+    verifier = verifier_from_settings(settings)
+    # Its own keys in hand: fetching them from itself would block its own event loop.
+    verifier.issuers[issuer.issuer] = StaticIssuerKeys(issuer.jwks())
+    app.state.token_verifier = verifier
     app.state.api_catalog = ApiCatalog(
         # Looked up at each call: install_error_handlers wraps it to document the problems.
         lambda: app.openapi(),
@@ -129,6 +133,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(apidocs_router)
     app.include_router(families_router)
+    app.include_router(discovery_router)
     app.include_router(clients_router)
     app.include_router(token_router)
     app.include_router(proxy_router)

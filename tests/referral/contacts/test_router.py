@@ -46,7 +46,7 @@ async def registry(talas: Any) -> AsyncIterator[FakeRegistry]:
     state = talas.app.state
     fake = FakeRegistry(verifier=state.token_verifier)
     async with serving_app(fake.app()) as url:
-        client = RegistryClient(base_url=url, timeout_s=3, tokens=state.token_verifier)
+        client = RegistryClient(base_url=url, timeout_s=3, tokens=state.token_issuer)
         previous = getattr(state, "registry_client", None)
         state.registry_client = client
         try:

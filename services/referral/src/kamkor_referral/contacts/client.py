@@ -11,7 +11,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from pydantic import ValidationError
 
-from kamkor_common.auth import TokenVerifier
+from kamkor_common.auth import TokenIssuer
 from kamkor_common.errors import NotFound, ServiceUnavailable
 from kamkor_common.telemetry import instrument_httpx
 from kamkor_referral.contacts.schemas import RegistryHousehold
@@ -37,7 +37,7 @@ class RegistryUnavailable(ServiceUnavailable):
 class RegistryClient:
     """Reads one household from the registry with a short-lived token of the service's own."""
 
-    def __init__(self, *, base_url: str, timeout_s: float, tokens: TokenVerifier) -> None:
+    def __init__(self, *, base_url: str, timeout_s: float, tokens: TokenIssuer | None) -> None:
         self._tokens = tokens
         self._http = instrument_httpx(
             httpx.AsyncClient(
@@ -52,6 +52,8 @@ class RegistryClient:
 
     async def get_household(self, household_id: str) -> RegistryHousehold:
         """The registry's record, or HouseholdNotFound / RegistryUnavailable."""
+        if self._tokens is None:
+            raise RegistryUnavailable("this service has no token of its own for the registry")
         token = self._tokens.issue(
             subject=SERVICE_SUBJECT, role=SERVICE_ROLE, ttl_s=SERVICE_TOKEN_TTL_S
         )
@@ -77,7 +79,7 @@ async def registry_client_lifespan(app: FastAPI) -> AsyncIterator[None]:
     client = RegistryClient(
         base_url=settings.REGISTRY_URL,
         timeout_s=settings.REGISTRY_TIMEOUT_S,
-        tokens=app.state.token_verifier,
+        tokens=app.state.token_issuer,
     )
     app.state.registry_client = client
     try:
