@@ -22,6 +22,7 @@ from kamkor_gateway.clients.schemas import (
     ApiClientRead,
     ApiClientRotate,
     ApiClientSecret,
+    OAuthError,
     TokenResponse,
 )
 
@@ -116,7 +117,10 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 @token_router.post(
     "/oauth/token",
     response_model=TokenResponse,
-    responses={400: {"description": "RFC 6749 error"}, 401: {"description": "invalid_client"}},
+    responses={
+        400: {"model": OAuthError, "description": "invalid_request, unsupported_grant_type"},
+        401: {"model": OAuthError, "description": "invalid_client"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

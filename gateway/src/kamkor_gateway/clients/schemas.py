@@ -71,3 +71,10 @@ class TokenResponse(BaseModel):
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
     scope: str
+
+
+class OAuthError(BaseModel):
+    """RFC 6749 §5.2."""
+
+    error: Literal["invalid_request", "invalid_client", "unsupported_grant_type"]
+    error_description: str
