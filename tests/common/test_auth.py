@@ -291,6 +291,19 @@ class TestJwks:
                 await asyncio.to_thread(verifier.verify, _unknown_kid())
         assert len(fetches) == 1  # an unknown kid refetches at most once per cooldown
 
+    async def test_a_fetch_runs_off_the_event_loop(self, jwks_url) -> None:
+        """The JWKS server runs on this test's event loop: a fetch made on the loop would
+        block it and time out; `verify_async` fetches in a thread, then checks from cache."""
+        url, fetches = jwks_url
+        verifier = verifier_from_settings(SETTINGS.model_copy(update={"JWT_JWKS_URL": url}))
+        token = ISSUER.issue(subject="aigul", role="admin")
+        assert verifier.needs_fetch(token)
+        assert (await verifier.verify_async(token)).subject == "aigul"
+        assert not verifier.needs_fetch(token)
+        assert verifier.needs_fetch(_unknown_kid())
+        assert (await verifier.verify_async(token)).subject == "aigul"
+        assert len(fetches) == 1
+
     async def test_an_unreachable_jwks_is_503_not_401(self) -> None:
         from kamkor_common.auth import KeysUnavailable
         from kamkor_common.messaging.broker import free_port

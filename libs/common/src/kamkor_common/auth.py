@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, Literal, Protocol, get_args
 
@@ -128,6 +129,11 @@ class IssuerKeys(jwt.PyJWKClient):
     def __init__(self, url: str, *, cache_s: float = 3600, cooldown_s: float = 30) -> None:
         super().__init__(url, lifespan=cache_s, timeout=5, cooldown_duration=cooldown_s)
 
+    def holds(self, kid: str) -> bool:
+        """Whether the cached key set has `kid`, so that no fetch is needed to check it."""
+        cached = self.jwk_set_cache.get() if self.jwk_set_cache is not None else None
+        return isinstance(cached, jwt.PyJWKSet) and any(k.key_id == kid for k in cached.keys)
+
 
 class StaticIssuerKeys(IssuerKeys):
     """The same client over a JWKS already in hand (the embedded issuer's, in process)."""
@@ -139,6 +145,9 @@ class StaticIssuerKeys(IssuerKeys):
 
     def fetch_data(self) -> Any:
         return self._jwks
+
+    def holds(self, kid: str) -> bool:
+        return True  # nothing to fetch: the keys are in hand
 
 
 class TokenVerifier:
@@ -181,6 +190,22 @@ class TokenVerifier:
         if key.algorithm_name != algorithm:
             raise InvalidToken(f"the key {kid} does not sign with {algorithm}")
         return issuer, key
+
+    def needs_fetch(self, token: str) -> bool:
+        """Whether checking `token` would fetch its issuer's key set (expired or no `kid`)."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            return False
+        keys = self.issuers.get(issuer) if isinstance(issuer, str) else None
+        return keys is not None and isinstance(kid, str) and not keys.holds(kid)
+
+    async def verify_async(self, token: str) -> Principal:
+        """`verify`, off the event loop when it would fetch keys (up to the 5 s timeout)."""
+        if len(token) <= MAX_AUTHORIZATION_BYTES and self.needs_fetch(token):
+            return await asyncio.to_thread(self.verify, token)
+        return self.verify(token)
 
     def verify(self, token: str) -> Principal:
         if len(token) > MAX_AUTHORIZATION_BYTES:
@@ -254,7 +279,7 @@ async def get_principal(request: Request) -> Principal:
     dependency in a worker thread, a hop that cost more than the check itself.
     """
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(bearer_token(request))
+    return await verifier.verify_async(bearer_token(request))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
