@@ -193,6 +193,8 @@ def _family_name(root: str, sex: str) -> str:
         base = root
     elif root.endswith("й"):
         base = root[:-1] + "ев"
+    elif root.endswith(("а", "ы", "и", "е", "у", "о")):
+        base = root + "ев"
     else:
         base = root + "ов"
     return base + ("а" if sex == "female" else "")
