@@ -41,7 +41,7 @@ KY_GIVEN_MALE = (
     "Актан", "Бекболот", "Жаңыбек", "Руслан", "Эламан", "Кутман",
 )  # fmt: skip
 # Family names are a father's (or grandfather's) given name with -ов/-ев, -а for women.
-KY_FAMILY_ROOTS = (
+_KY_FATHERS: tuple[str, ...] = (
     "Адылбек", "Токтогул", "Осмон", "Асан", "Үсөн", "Жээнбек", "Абдыкалык", "Мамыт",
     "Турсунбай", "Сатыбалды", "Өмүрбек", "Төлөгөн", "Бөрүбай", "Сүйүнбай", "Кадыр", "Акматбек",
     "Жумабек", "Эсенгул", "Бейшен", "Токтосун", "Молдобек", "Абдрахман", "Исак", "Калыбек",
@@ -57,7 +57,7 @@ KY_FAMILY_ROOTS = (
 # family names, the commonest about one person in a hundred.
 KY_FAMILY_ROOTS = tuple(
     dict.fromkeys(
-        KY_FAMILY_ROOTS
+        _KY_FATHERS
         + tuple(
             name + suffix
             for name in KY_GIVEN_MALE
