@@ -1,0 +1,202 @@
+"""Every query of bulk intake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col
+
+from kamkor_registry.households.models import Household, HouseholdMember, Person
+from kamkor_registry.intake.models import (
+    HouseholdRef,
+    IntakeChunk,
+    IntakeJob,
+    IntakeRowResult,
+    JobStatus,
+)
+
+# Bound parameters of one IN list: well under PostgreSQL's 32 767 and SQLite's limits.
+IN_CHUNK = 5000
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
+
+
+async def get_job(
+    session: AsyncSession, job_id: str, *, for_update: bool = False
+) -> IntakeJob | None:
+    return await session.get(IntakeJob, job_id, with_for_update=for_update)
+
+
+async def job_by_sha256(session: AsyncSession, sha256: str) -> IntakeJob | None:
+    return await session.scalar(select(IntakeJob).where(col(IntakeJob.sha256) == sha256))
+
+
+async def add_job(session: AsyncSession, job: IntakeJob) -> None:
+    session.add(job)
+    await session.flush()
+
+
+async def add_chunk(session: AsyncSession, job_id: str, seq: int, data: bytes) -> None:
+    await session.execute(insert(IntakeChunk).values(job_id=job_id, seq=seq, data=data))
+
+
+async def read_chunks(session: AsyncSession, job_id: str) -> AsyncIterator[bytes]:
+    """The uploaded file's pieces in order, one at a time (memory stays flat)."""
+    seqs = await session.scalars(
+        select(IntakeChunk.seq).where(col(IntakeChunk.job_id) == job_id).order_by(IntakeChunk.seq)
+    )
+    for seq in list(seqs.all()):
+        data = await session.scalar(
+            select(IntakeChunk.data).where(
+                col(IntakeChunk.job_id) == job_id, col(IntakeChunk.seq) == seq
+            )
+        )
+        yield bytes(data or b"")
+
+
+async def claim_job(session: AsyncSession, *, stale_before: datetime) -> IntakeJob | None:
+    """The oldest queued job, or a running one whose worker stopped beating; locked."""
+    query = (
+        select(IntakeJob)
+        .where(
+            or_(
+                col(IntakeJob.status) == JobStatus.queued,
+                (col(IntakeJob.status) == JobStatus.running)
+                & (col(IntakeJob.heartbeat_at) < stale_before),
+            )
+        )
+        .order_by(col(IntakeJob.created_at))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return await session.scalar(query)
+
+
+async def last_row_done(session: AsyncSession, job_id: str) -> int:
+    """The highest row number already reported: a job taken over resumes after it."""
+    value = await session.scalar(
+        select(func.max(IntakeRowResult.row_number)).where(col(IntakeRowResult.job_id) == job_id)
+    )
+    return int(value or 0)
+
+
+async def list_rows(
+    session: AsyncSession, job_id: str, *, outcome: str | None, limit: int, offset: int
+) -> tuple[list[IntakeRowResult], int]:
+    query = select(IntakeRowResult).where(col(IntakeRowResult.job_id) == job_id)
+    if outcome is not None:
+        query = query.where(col(IntakeRowResult.outcome) == outcome)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(col(IntakeRowResult.row_number)).limit(limit).offset(offset)
+    )
+    return list(rows.all()), int(total or 0)
+
+
+async def refs_for(session: AsyncSession, refs: Sequence[str]) -> dict[tuple[str, str], str]:
+    """(district, ref) -> household id, for the refs a batch names."""
+    found: dict[tuple[str, str], str] = {}
+    for chunk in _chunks(sorted(set(refs))):
+        rows = await session.execute(
+            select(HouseholdRef.district, HouseholdRef.ref, HouseholdRef.household_id).where(
+                col(HouseholdRef.ref).in_(chunk)
+            )
+        )
+        for district, ref, household_id in rows.all():
+            found[(district, ref)] = household_id
+    return found
+
+
+PersonFacts = tuple[str, str, Any, str | None]  # id, sex, birth date, merged_into
+
+
+async def persons_by_pin(session: AsyncSession, pins: Sequence[str]) -> dict[str, PersonFacts]:
+    found: dict[str, PersonFacts] = {}
+    for chunk in _chunks(sorted(set(pins))):
+        rows = await session.execute(
+            select(Person.pin, Person.id, Person.sex, Person.birth_date, Person.merged_into).where(
+                col(Person.pin).in_(chunk)
+            )
+        )
+        for pin, person_id, sex, birth_date, merged_into in rows.all():
+            found[pin] = (person_id, sex, birth_date, merged_into)
+    return found
+
+
+async def members_of(
+    session: AsyncSession, household_ids: Sequence[str]
+) -> list[tuple[str, str, str, str, Any]]:
+    """(household id, person id, family key, given key, birth date) of current stays."""
+    found: list[tuple[str, str, str, str, Any]] = []
+    for chunk in _chunks(sorted(set(household_ids))):
+        rows = await session.execute(
+            select(
+                HouseholdMember.household_id,
+                Person.id,
+                Person.family_key,
+                Person.given_key,
+                Person.birth_date,
+            )
+            .join(Person, col(Person.id) == col(HouseholdMember.person_id))
+            .where(
+                col(HouseholdMember.household_id).in_(chunk),
+                col(HouseholdMember.until).is_(None),
+            )
+        )
+        found.extend(tuple(row) for row in rows.all())  # type: ignore[misc]
+    return found
+
+
+async def current_households(
+    session: AsyncSession, person_ids: Sequence[str]
+) -> dict[str, str]:
+    """Person id -> the household of their current stay (the latest if several)."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(person_ids))):
+        rows = await session.execute(
+            select(HouseholdMember.person_id, HouseholdMember.household_id)
+            .where(col(HouseholdMember.person_id).in_(chunk), col(HouseholdMember.until).is_(None))
+            .order_by(col(HouseholdMember.since))
+        )
+        for person_id, household_id in rows.all():
+            found[person_id] = household_id
+    return found
+
+
+def _values(model: type[SQLModel], records: Sequence[SQLModel]) -> list[dict[str, Any]]:
+    names = [column.name for column in model.__table__.columns]  # type: ignore[attr-defined]
+    return [{name: getattr(record, name) for name in names} for record in records]
+
+
+async def insert_many(
+    session: AsyncSession, model: type[SQLModel], records: Sequence[SQLModel]
+) -> None:
+    """One multi-row INSERT (executemany) for a batch, without the unit of work's cost."""
+    if records:
+        await session.execute(insert(model), _values(model, records))
+
+
+async def add_row_results(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(IntakeRowResult), list(rows))
+
+
+async def add_refs(session: AsyncSession, refs: Sequence[dict[str, str]]) -> None:
+    if refs:
+        await session.execute(insert(HouseholdRef), list(refs))
+
+
+async def bump_households(session: AsyncSession, household_ids: Sequence[str], at: datetime) -> None:
+    for chunk in _chunks(sorted(set(household_ids))):
+        await session.execute(
+            update(Household)
+            .where(col(Household.id).in_(chunk))
+            .values(version=Household.version + 1, updated_at=at)
+        )
