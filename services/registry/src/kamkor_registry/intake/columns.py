@@ -154,9 +154,7 @@ def read_csv(text: TextIO) -> Iterator[RawRow]:
             yield RawRow(
                 index,
                 None,
-                Rejection(
-                    "invalid_row", f"{len(cells)} values where the header has {len(header)}"
-                ),
+                Rejection("invalid_row", f"{len(cells)} values where the header has {len(header)}"),
             )
             continue
         yield RawRow(index, dict(zip(header, cells, strict=True)))
@@ -179,11 +177,10 @@ def read_jsonl(text: TextIO) -> Iterator[RawRow]:
 
 
 def _blank_to_none(values: dict[str, Any]) -> dict[str, Any]:
-    # An empty cell is a value not known, as a missing key is.
+    # An empty cell is a value not known, as a missing key is: left out, so that a
+    # required column left empty reads as missing.
     return {
-        k: (None if isinstance(v, str) and not v.strip() else v)
-        for k, v in values.items()
-        if not (k in COLUMNS and v is None)
+        k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())
     }
 
 
@@ -219,9 +216,7 @@ def parse(values: dict[str, Any]) -> IntakeRecord | Rejection:
     if record.has_caregiver:
         missing = [name for name in CAREGIVER_REQUIRED_WITH_BIRTH if getattr(record, name) is None]
         if missing:
-            return Rejection(
-                "missing_field", f"a caregiver needs {', '.join(missing)}"
-            )
+            return Rejection("missing_field", f"a caregiver needs {', '.join(missing)}")
     if record.pin is not None and record.pin == record.caregiver_pin:
         return Rejection("invalid_pin", "the child and the caregiver have the same PIN")
     return record

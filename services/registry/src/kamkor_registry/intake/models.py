@@ -73,9 +73,7 @@ class IntakeJob(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
-    finished_at: datetime | None = Field(
-        default=None, sa_column=Column(UTCDateTime, nullable=True)
-    )
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class IntakeChunk(SQLModel, table=True):

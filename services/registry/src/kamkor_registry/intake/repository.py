@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import JSON, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
+from kamkor_common.messaging.outbox import OutboxMessage
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.intake.models import (
     HouseholdRef,
@@ -154,9 +156,7 @@ async def members_of(
     return found
 
 
-async def current_households(
-    session: AsyncSession, person_ids: Sequence[str]
-) -> dict[str, str]:
+async def current_households(session: AsyncSession, person_ids: Sequence[str]) -> dict[str, str]:
     """Person id -> the household of their current stay (the latest if several)."""
     found: dict[str, str] = {}
     for chunk in _chunks(sorted(set(person_ids))):
@@ -170,33 +170,50 @@ async def current_households(
     return found
 
 
-def _values(model: type[SQLModel], records: Sequence[SQLModel]) -> list[dict[str, Any]]:
-    names = [column.name for column in model.__table__.columns]  # type: ignore[attr-defined]
-    return [{name: getattr(record, name) for name in names} for record in records]
-
-
-async def insert_many(
-    session: AsyncSession, model: type[SQLModel], records: Sequence[SQLModel]
-) -> None:
-    """One multi-row INSERT (executemany) for a batch, without the unit of work's cost."""
-    if records:
-        await session.execute(insert(model), _values(model, records))
-
-
 async def add_row_results(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(IntakeRowResult), list(rows))
+        await insert_rows(session, IntakeRowResult, rows)
 
 
 async def add_refs(session: AsyncSession, refs: Sequence[dict[str, str]]) -> None:
     if refs:
-        await session.execute(insert(HouseholdRef), list(refs))
+        await insert_rows(session, HouseholdRef, refs)
 
 
-async def bump_households(session: AsyncSession, household_ids: Sequence[str], at: datetime) -> None:
+async def bump_households(
+    session: AsyncSession, household_ids: Sequence[str], at: datetime
+) -> None:
     for chunk in _chunks(sorted(set(household_ids))):
         await session.execute(
             update(Household)
             .where(col(Household.id).in_(chunk))
             .values(version=Household.version + 1, updated_at=at)
         )
+
+
+async def add_outbox_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await insert_rows(session, OutboxMessage, rows)
+
+
+async def insert_rows(
+    session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+) -> None:
+    """A batch of rows in one statement: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        await session.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    records = [
+        tuple(json.dumps(row[name]) if name in json_columns else row[name] for name in names)
+        for row in rows
+    ]
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    # COPY is several times faster than a multi-row INSERT for the thousands of a batch.
+    await driver.copy_records_to_table(table.name, records=records, columns=names)

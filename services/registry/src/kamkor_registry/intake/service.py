@@ -7,7 +7,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +23,10 @@ from kamkor_registry.audit import service as audit_service
 from kamkor_registry.audit.models import AuditAction, AuditEntry
 from kamkor_registry.households import events as household_events
 from kamkor_registry.households import repository as households_repository
-from kamkor_registry.households.models import Household, HouseholdMember, Person
+from kamkor_registry.households.models import Household, HouseholdMember, Person, new_id
 from kamkor_registry.households.service import birth_date_problem
 from kamkor_registry.intake import columns, repository
+from kamkor_registry.intake import events as intake_events
 from kamkor_registry.intake.columns import ColumnsProblem, IntakeRecord, RawRow, Rejection
 from kamkor_registry.intake.models import (
     TRANSITIONS,
@@ -35,9 +38,11 @@ from kamkor_registry.intake.models import (
 from kamkor_registry.intake.schemas import IntakeJobRead, IntakeRowList, IntakeRowRead
 from kamkor_registry.persons.pins import pin_warnings
 from kamkor_registry.places import check_in_scope, check_location
-from kamkor_registry.search.normalise import fill_keys
+from kamkor_registry.search.normalise import name_keys
 
 CHUNK_BYTES = 1024 * 1024
+# Names repeat across a round: their keys are computed once.
+cached_name_keys = lru_cache(maxsize=65536)(name_keys)
 BATCH_ROWS = 1000
 
 
@@ -149,8 +154,10 @@ def _may_read(job: IntakeJob, principal: Principal) -> bool:
     if principal.role == "admin" or principal.subject == job.created_by:
         return True
     # A supervisor reads the reports of the jobs uploaded in her region.
-    return principal.role == "supervisor" and job.region is not None and (
-        principal.region == job.region
+    return (
+        principal.role == "supervisor"
+        and job.region is not None
+        and (principal.region == job.region)
     )
 
 
@@ -217,11 +224,12 @@ class _Batch:
     pins: dict[str, tuple[str, date]]
     names: dict[NameKey, str]
     members: set[tuple[str, str]]
-    households: dict[str, Household] = field(default_factory=dict)
-    persons: list[Person] = field(default_factory=list)
-    stays: list[HouseholdMember] = field(default_factory=list)
+    households: dict[str, dict[str, Any]] = field(default_factory=dict)
+    persons: list[dict[str, Any]] = field(default_factory=list)
+    stays: list[dict[str, Any]] = field(default_factory=list)
     new_refs: list[dict[str, str]] = field(default_factory=list)
-    joined: dict[str, list[tuple[HouseholdMember, Person]]] = field(
+    # Household id -> (role, person row) of those who joined it in this batch.
+    joined: dict[str, list[tuple[str, dict[str, Any]]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     # Matched by PIN: the child's household is looked up once for the batch.
@@ -265,7 +273,9 @@ def _check(record: IntakeRecord, principal: Principal, on: date) -> Rejection | 
     return None
 
 
-def _pin_conflict(batch: _Batch, pin: str | None, birth_date: date | None, what: str) -> Rejection | None:
+def _pin_conflict(
+    batch: _Batch, pin: str | None, birth_date: date | None, what: str
+) -> Rejection | None:
     if pin is None or pin not in batch.pins:
         return None
     person_id, recorded = batch.pins[pin]
@@ -278,24 +288,69 @@ def _pin_conflict(batch: _Batch, pin: str | None, birth_date: date | None, what:
     )
 
 
-def _new_person(batch: _Batch, household_id: str, role: str, **facts: Any) -> Person:
-    person = Person(**facts)
-    fill_keys(person)
-    stay = HouseholdMember(household_id=household_id, person_id=person.id, role=role, since=batch.on)
-    batch.persons.append(person)
+def _person_row(**facts: Any) -> dict[str, Any]:
+    """A persons row as the ORM would write it, with its search keys (search.normalise)."""
+    keys = cached_name_keys(facts["family_name"], facts["given_name"])
+    return {
+        "id": new_id(),
+        "patronymic": None,
+        "pin": None,
+        "disability": None,
+        "disability_support": None,
+        "school_enrolment": None,
+        "school": None,
+        "migration_status": None,
+        "migration_country": None,
+        "migration_since": None,
+        **facts,
+        "family_key": keys.family,
+        "given_key": keys.given,
+        "full_key": keys.full,
+        "version": 1,
+        "created_at": utcnow(),
+        "updated_at": None,
+        "merged_into": None,
+    }
+
+
+def _stay(batch: _Batch, household_id: str, person_id: str, role: str) -> dict[str, Any]:
+    stay = {
+        "household_id": household_id,
+        "person_id": person_id,
+        "role": role,
+        "since": batch.on,
+        "until": None,
+        "caregiver_person_id": None,
+    }
     batch.stays.append(stay)
-    batch.joined[household_id].append((stay, person))
-    batch.members.add((household_id, person.id))
-    batch.names[(household_id, person.family_key, person.given_key, person.birth_date)] = person.id
-    if person.pin is not None:
-        batch.pins[person.pin] = (person.id, person.birth_date)
+    batch.members.add((household_id, person_id))
+    return stay
+
+
+def _new_person(batch: _Batch, household_id: str, role: str, **facts: Any) -> dict[str, Any]:
+    person = _person_row(**facts)
+    batch.persons.append(person)
+    _stay(batch, household_id, person["id"], role)
+    batch.joined[household_id].append((role, person))
+    key = (household_id, person["family_key"], person["given_key"], person["birth_date"])
+    batch.names[key] = person["id"]
+    if person["pin"] is not None:
+        batch.pins[person["pin"]] = (person["id"], person["birth_date"])
     return person
 
 
-def _name_key(household_id: str, family_name: str, given_name: str, birth_date: date) -> NameKey:
-    from kamkor_registry.search.normalise import name_keys
+def _warnings(person: dict[str, Any]) -> list[dict[str, str]]:
+    """PIN checks as the API gives them: warnings, the PIN kept as written."""
+    if person["pin"] is None:
+        return []
+    record = SimpleNamespace(
+        id=person["id"], sex=person["sex"], birth_date=person["birth_date"], pin=person["pin"]
+    )
+    return [w.model_dump() for w in pin_warnings(record)]  # type: ignore[arg-type]
 
-    keys = name_keys(family_name, given_name)
+
+def _name_key(household_id: str, family_name: str, given_name: str, birth_date: date) -> NameKey:
+    keys = cached_name_keys(family_name, given_name)
     return household_id, keys.family, keys.given, birth_date
 
 
@@ -320,16 +375,22 @@ def _register(
         if (matched := batch.names.get(key)) is not None:
             return _result(number, RowOutcome.matched_existing, household_id, matched)
     if household_id is None:
-        household = Household(
-            region=record.region,
-            district=record.district,
-            settlement=record.settlement,
-            address=record.address,
-            phone=record.phone,
-            language=record.language,
-            created_by=principal.subject,
-        )
-        household_id = household.id
+        now = utcnow()
+        household_id = new_id()
+        household = {
+            "id": household_id,
+            "region": record.region,
+            "district": record.district,
+            "settlement": record.settlement,
+            "address": record.address,
+            "phone": record.phone,
+            "language": record.language,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "created_by": principal.subject,
+            "merged_into": None,
+        }
         batch.households[household_id] = household
         batch.refs[ref_key] = household_id
         batch.new_refs.append(
@@ -364,15 +425,11 @@ def _register(
                 birth_date=record.caregiver_birth_date,
                 pin=record.caregiver_pin,
             )
-            caregiver_id = caregiver.id
-            warnings += [w.model_dump() for w in pin_warnings(caregiver)]
+            caregiver_id = caregiver["id"]
+            warnings += _warnings(caregiver)
         elif (household_id, caregiver_id) not in batch.members:
             # Someone on record (by PIN) cares for the child here: a stay of theirs begins.
-            stay = HouseholdMember(
-                household_id=household_id, person_id=caregiver_id, role=role, since=batch.on
-            )
-            batch.stays.append(stay)
-            batch.members.add((household_id, caregiver_id))
+            _stay(batch, household_id, caregiver_id, role)
     child = _new_person(
         batch,
         household_id,
@@ -387,15 +444,13 @@ def _register(
         school_enrolment=record.school_enrolment,
         school=record.school,
     )
-    batch.stays[-1].caregiver_person_id = caregiver_id
-    result = _result(number, RowOutcome.committed, household_id, child.id)
-    result["warnings"] = warnings + [w.model_dump() for w in pin_warnings(child)]
+    batch.stays[-1]["caregiver_person_id"] = caregiver_id
+    result = _result(number, RowOutcome.committed, household_id, child["id"])
+    result["warnings"] = warnings + _warnings(child)
     return result
 
 
-async def _batch_state(
-    session: AsyncSession, records: Sequence[IntakeRecord], on: date
-) -> _Batch:
+async def _batch_state(session: AsyncSession, records: Sequence[IntakeRecord], on: date) -> _Batch:
     refs = await repository.refs_for(session, [r.household_ref for r in records])
     pins_wanted = [p for r in records for p in (r.pin, r.caregiver_pin) if p is not None]
     found = await repository.persons_by_pin(session, pins_wanted)
@@ -439,16 +494,16 @@ async def process_batch(
         for result, person_id in batch.pin_matched:
             result["household_id"] = homes.get(person_id)
     now = utcnow()
-    await repository.insert_many(session, Household, list(batch.households.values()))
-    await repository.insert_many(session, Person, batch.persons)
-    await repository.insert_many(session, HouseholdMember, batch.stays)
+    await repository.insert_rows(session, Household, list(batch.households.values()))
+    await repository.insert_rows(session, Person, batch.persons)
+    await repository.insert_rows(session, HouseholdMember, batch.stays)
     await repository.add_refs(session, batch.new_refs)
     for result in results:
         result["job_id"] = job.id
     results.sort(key=lambda r: r["row_number"])
     await repository.add_row_results(session, results)
     await _stage_events(session, batch, existing_households, on=on)
-    await repository.insert_many(session, AuditEntry, _audit(batch, job))
+    await repository.insert_rows(session, AuditEntry, _audit(batch, job))
     counts = Counts(read=len(rows))
     for result in results:
         if result["outcome"] == RowOutcome.committed:
@@ -471,52 +526,57 @@ async def _stage_events(
 ) -> None:
     """The events the API publishes for the same changes: one registered event per new
     household; a child joining a household on record, as when added by hand."""
+    registered = []
     for household_id, household in batch.households.items():
-        joined = sorted(batch.joined[household_id], key=lambda mp: (mp[1].birth_date, mp[1].id))
-        household_events.stage_household_registered(session, household, joined)
-    touched = sorted(
-        hid for hid in existing if batch.joined.get(hid) or _has_new_stay(batch, hid)
-    )
+        joined = sorted(
+            batch.joined[household_id], key=lambda rp: (rp[1]["birth_date"], rp[1]["id"])
+        )
+        registered.append(intake_events.household_registered(household, joined))
+    await intake_events.stage_registered(session, registered)
+    touched = sorted({stay["household_id"] for stay in batch.stays} & existing)
     if not touched:
         return
     await repository.bump_households(session, touched, utcnow())
     households = await households_repository.get_households(session, touched)
     memberships = await households_repository.list_memberships(session, touched)
+    new_children = {
+        p["id"] for hid in touched for role, p in batch.joined.get(hid, []) if role == "child"
+    }
     for household in households:
-        for stay, person in batch.joined.get(household.id, []):
-            if stay.role == "child":
+        for stay, person in memberships[household.id]:
+            if person.id in new_children:
                 household_events.stage_child_registered(session, stay, person)
         household_events.stage_household_updated(
             session, household, memberships[household.id], on=on
         )
 
 
-def _has_new_stay(batch: _Batch, household_id: str) -> bool:
-    return any(stay.household_id == household_id for stay in batch.stays)
-
-
-def _audit(batch: _Batch, job: IntakeJob) -> list[AuditEntry]:
+def _audit(batch: _Batch, job: IntakeJob) -> list[dict[str, Any]]:
     """Who registered each household and person: the uploader, with the job's purpose."""
     purpose = (job.purpose or f"intake job {job.id}")[:200]
+    now = utcnow()
 
-    def entry(entity: str, entity_id: str, household_id: str, person_id: str | None) -> AuditEntry:
-        return AuditEntry(
-            actor=job.created_by,
-            role=job.role,
-            action=AuditAction.create,
-            entity=entity,
-            entity_id=entity_id,
-            household_id=household_id,
-            person_id=person_id,
-            purpose=purpose,
-        )
+    def entry(
+        entity: str, entity_id: str, household_id: str, person_id: str | None
+    ) -> dict[str, Any]:
+        return {
+            "id": new_id(),
+            "at": now,
+            "actor": job.created_by,
+            "role": job.role,
+            "action": AuditAction.create,
+            "entity": entity,
+            "entity_id": entity_id,
+            "household_id": household_id,
+            "person_id": person_id,
+            "purpose": purpose,
+        }
 
     entries = [entry("household", hid, hid, None) for hid in batch.households]
-    created = {p.id for p in batch.persons}
+    created = {p["id"] for p in batch.persons}
     entries += [
-        entry("person", stay.person_id, stay.household_id, stay.person_id)
+        entry("person", stay["person_id"], stay["household_id"], stay["person_id"])
         for stay in batch.stays
-        if stay.person_id in created
+        if stay["person_id"] in created
     ]
     return entries
-

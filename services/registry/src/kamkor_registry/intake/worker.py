@@ -83,7 +83,9 @@ async def run_job(sessions: Sessions, job_id: str) -> None:
             return
         except Exception as exc:
             log.exception("intake job %s failed", job_id)
-            await _finish(sessions, job_id, JobStatus.failed, f"internal error ({type(exc).__name__})")
+            await _finish(
+                sessions, job_id, JobStatus.failed, f"internal error ({type(exc).__name__})"
+            )
             return
     await _finish(sessions, job_id, JobStatus.completed, None)
 
