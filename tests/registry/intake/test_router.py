@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from kamkor_common.events.schemas.registry import HOUSEHOLD_REGISTERED
-from kamkor_common.testing import wait_until
+from kamkor_common.testing import dev_token, wait_until
 from kamkor_registry.intake import columns
 
 JOBS = "/api/v1/registry/intake/jobs"
@@ -101,7 +101,7 @@ class TestIntakeApi:
         # The region's supervisor reads the report; another region's does not see the job.
         supervisor = auth("supervisor", region="KG-J")
         assert (await registry_client.get(f"{JOBS}/{job_id}", headers=supervisor)).status_code == 200
-        other = auth("supervisor", region="KG-C")
+        other = {"Authorization": f"Bearer {dev_token('supervisor', region='KG-C', subject='s2')}"}
         missing = await registry_client.get(f"{JOBS}/{job_id}", headers=other)
         assert missing.status_code == 404
         assert missing.json()["code"] == "intake_job_not_found"
