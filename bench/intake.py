@@ -107,7 +107,7 @@ BAD = (
 
 def _feminine(name: str) -> str:
     if name.endswith(("ов", "ев", "ин")):
-        return name + "а"
+        return name + "\u0430"  # Cyrillic a
     if name.endswith(("ov", "ev", "in")):
         return name + "a"
     return name

@@ -25,7 +25,9 @@ class TestTemplate:
 class TestHeader:
     def test_unknown_and_missing_columns_named(self) -> None:
         header = [c for c in columns.COLUMNS if c != "birth_date"] + ["shoe_size"]
-        with pytest.raises(ColumnsProblem, match="unknown columns: shoe_size.*missing columns: birth_date"):
+        with pytest.raises(
+            ColumnsProblem, match=r"unknown columns: shoe_size.*missing columns: birth_date"
+        ):
             columns.check_header(header)
 
     def test_optional_columns_may_be_left_out(self) -> None:

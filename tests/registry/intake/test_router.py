@@ -100,7 +100,9 @@ class TestIntakeApi:
 
         # The region's supervisor reads the report; another region's does not see the job.
         supervisor = auth("supervisor", region="KG-J")
-        assert (await registry_client.get(f"{JOBS}/{job_id}", headers=supervisor)).status_code == 200
+        assert (
+            await registry_client.get(f"{JOBS}/{job_id}", headers=supervisor)
+        ).status_code == 200
         other = {"Authorization": f"Bearer {dev_token('supervisor', region='KG-C', subject='s2')}"}
         missing = await registry_client.get(f"{JOBS}/{job_id}", headers=other)
         assert missing.status_code == 404

@@ -180,7 +180,9 @@ def _blank_to_none(values: dict[str, Any]) -> dict[str, Any]:
     # An empty cell is a value not known, as a missing key is: left out, so that a
     # required column left empty reads as missing.
     return {
-        k: v for k, v in values.items() if v is not None and not (isinstance(v, str) and not v.strip())
+        k: v
+        for k, v in values.items()
+        if v is not None and not (isinstance(v, str) and not v.strip())
     }
 
 

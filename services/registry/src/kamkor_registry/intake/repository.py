@@ -52,11 +52,13 @@ async def add_chunk(session: AsyncSession, job_id: str, seq: int, data: bytes) -
 async def read_chunks(session: AsyncSession, job_id: str) -> AsyncIterator[bytes]:
     """The uploaded file's pieces in order, one at a time (memory stays flat)."""
     seqs = await session.scalars(
-        select(IntakeChunk.seq).where(col(IntakeChunk.job_id) == job_id).order_by(IntakeChunk.seq)
+        select(col(IntakeChunk.seq))
+        .where(col(IntakeChunk.job_id) == job_id)
+        .order_by(col(IntakeChunk.seq))
     )
     for seq in list(seqs.all()):
         data = await session.scalar(
-            select(IntakeChunk.data).where(
+            select(col(IntakeChunk.data)).where(
                 col(IntakeChunk.job_id) == job_id, col(IntakeChunk.seq) == seq
             )
         )
@@ -107,9 +109,9 @@ async def refs_for(session: AsyncSession, refs: Sequence[str]) -> dict[tuple[str
     found: dict[tuple[str, str], str] = {}
     for chunk in _chunks(sorted(set(refs))):
         rows = await session.execute(
-            select(HouseholdRef.district, HouseholdRef.ref, HouseholdRef.household_id).where(
-                col(HouseholdRef.ref).in_(chunk)
-            )
+            select(
+                col(HouseholdRef.district), col(HouseholdRef.ref), col(HouseholdRef.household_id)
+            ).where(col(HouseholdRef.ref).in_(chunk))
         )
         for district, ref, household_id in rows.all():
             found[(district, ref)] = household_id
@@ -123,12 +125,17 @@ async def persons_by_pin(session: AsyncSession, pins: Sequence[str]) -> dict[str
     found: dict[str, PersonFacts] = {}
     for chunk in _chunks(sorted(set(pins))):
         rows = await session.execute(
-            select(Person.pin, Person.id, Person.sex, Person.birth_date, Person.merged_into).where(
-                col(Person.pin).in_(chunk)
-            )
+            select(
+                col(Person.pin),
+                col(Person.id),
+                col(Person.sex),
+                col(Person.birth_date),
+                col(Person.merged_into),
+            ).where(col(Person.pin).in_(chunk))
         )
         for pin, person_id, sex, birth_date, merged_into in rows.all():
-            found[pin] = (person_id, sex, birth_date, merged_into)
+            if pin is not None:
+                found[pin] = (person_id, sex, birth_date, merged_into)
     return found
 
 
@@ -140,11 +147,11 @@ async def members_of(
     for chunk in _chunks(sorted(set(household_ids))):
         rows = await session.execute(
             select(
-                HouseholdMember.household_id,
-                Person.id,
-                Person.family_key,
-                Person.given_key,
-                Person.birth_date,
+                col(HouseholdMember.household_id),
+                col(Person.id),
+                col(Person.family_key),
+                col(Person.given_key),
+                col(Person.birth_date),
             )
             .join(Person, col(Person.id) == col(HouseholdMember.person_id))
             .where(
@@ -152,7 +159,7 @@ async def members_of(
                 col(HouseholdMember.until).is_(None),
             )
         )
-        found.extend(tuple(row) for row in rows.all())  # type: ignore[misc]
+        found.extend((h, p, f, g, b) for h, p, f, g, b in rows.all())
     return found
 
 
@@ -161,7 +168,7 @@ async def current_households(session: AsyncSession, person_ids: Sequence[str]) -
     found: dict[str, str] = {}
     for chunk in _chunks(sorted(set(person_ids))):
         rows = await session.execute(
-            select(HouseholdMember.person_id, HouseholdMember.household_id)
+            select(col(HouseholdMember.person_id), col(HouseholdMember.household_id))
             .where(col(HouseholdMember.person_id).in_(chunk), col(HouseholdMember.until).is_(None))
             .order_by(col(HouseholdMember.since))
         )

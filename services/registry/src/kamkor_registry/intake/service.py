@@ -542,12 +542,12 @@ async def _stage_events(
     new_children = {
         p["id"] for hid in touched for role, p in batch.joined.get(hid, []) if role == "child"
     }
-    for household in households:
-        for stay, person in memberships[household.id]:
+    for on_record in households:
+        for stay, person in memberships[on_record.id]:
             if person.id in new_children:
                 household_events.stage_child_registered(session, stay, person)
         household_events.stage_household_updated(
-            session, household, memberships[household.id], on=on
+            session, on_record, memberships[on_record.id], on=on
         )
 
 

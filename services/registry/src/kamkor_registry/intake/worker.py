@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import tempfile
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ async def run_pending(session: AsyncSession) -> None:
     """The intake timer: run the next job waiting, if any, to its end."""
     # Each batch commits on its own, so the job uses sessions of its own, not the timer's.
     engine = session.bind
-    await run_next(create_sessionmaker(engine))  # type: ignore[arg-type]
+    await run_next(create_sessionmaker(engine))
 
 
 async def run_next(sessions: Sessions) -> str | None:
@@ -60,6 +59,23 @@ async def _spool(sessions: Sessions, job_id: str, path: Path) -> None:
                 f.write(chunk)
 
 
+def _ref(row: RawRow) -> object:
+    return None if row.values is None else row.values.get("household_ref")
+
+
+def batches(rows: Iterator[RawRow], size: int = service.BATCH_ROWS) -> Iterator[list[RawRow]]:
+    """Batches of about `size` rows that end where a household's rows end, so that a
+    family listed together is registered together (one registered event, as at the API)."""
+    batch: list[RawRow] = []
+    for row in rows:
+        if (len(batch) >= size and _ref(row) != _ref(batch[-1])) or len(batch) >= 2 * size:
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
 async def run_job(sessions: Sessions, job_id: str) -> None:
     """Run a claimed job from the row after the last one reported until the file ends."""
     async with sessions() as session:
@@ -73,7 +89,7 @@ async def run_job(sessions: Sessions, job_id: str) -> None:
         try:
             rows = (row for row in _rows(path, fmt) if row.number > done)
             on = local_today()
-            while batch := list(itertools.islice(rows, service.BATCH_ROWS)):
+            for batch in batches(rows):
                 async with sessions() as session, session.begin():
                     job = await repository.get_job(session, job_id, for_update=True)
                     assert job is not None
