@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import flow, load, messaging, report
+from bench import flow, intake, load, messaging, report
 
-BENCHMARKS = ("messaging", "flow", "load")
+BENCHMARKS = ("messaging", "flow", "load", "intake")
 
 
 async def _run(names: list[str], args: argparse.Namespace) -> None:
@@ -45,6 +45,17 @@ async def _run(names: list[str], args: argparse.Namespace) -> None:
             )
         )
 
+    if "intake" in names:
+        print(
+            report.write(
+                "intake",
+                "Bulk intake: one job of generated rows on PostgreSQL (batches of 1,000, COPY)",
+                await intake.run(args.rows),
+                notes="Rows: a round with 1 % bad rows and 2 % repeats (bench/intake.py). "
+                "RSS is the bench process's resident memory while the job runs.",
+            )
+        )
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -52,6 +63,7 @@ def main() -> None:
     parser.add_argument("--rates", default=",".join(str(r) for r in load.RATES))
     parser.add_argument("--duration", type=float, default=load.DURATION_S)
     parser.add_argument("--kinds", default="postgresql,sqlite")
+    parser.add_argument("--rows", type=int, default=100_000, help="intake: rows to generate")
     args = parser.parse_args()
     asyncio.run(_run(args.names or list(BENCHMARKS), args))
 

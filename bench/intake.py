@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import csv
 import random
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 FAMILY = [
     "Адылбеков",
@@ -228,3 +232,84 @@ def to_csv(rows: list[dict[str, str]], path: Path) -> None:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+
+
+class _PeakRss:
+    """The process's resident memory, sampled every 50 ms while the job runs."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self.start = self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> _PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def run(rows: int) -> dict[str, dict[str, Any]]:
+    """One job of `rows` generated rows on a fresh PostgreSQL database."""
+    from kamkor_common.auth import Principal
+    from kamkor_common.db import Database, migrate
+    from kamkor_common.testing import create_database, database_url, drop_database
+    from kamkor_registry.intake import service, worker
+    from kamkor_registry.intake.models import FileFormat
+    from kamkor_registry.main import MIGRATIONS
+
+    name = await create_database("bench_intake")
+    database = Database(database_url(name), pool_size=2, max_overflow=2)
+    try:
+        await migrate(database.engine, MIGRATIONS)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "round.csv"
+            generated = generate(rows)
+            to_csv(generated.rows, path)
+            bad, repeats = len(generated.bad), len(generated.repeats)
+            del generated
+            digest, size = service.spool_digest(path)
+            upload = service.Upload(
+                path=path, sha256=digest, size_bytes=size, format=FileFormat.csv
+            )
+            async with database.sessionmaker() as session, session.begin():
+                job, _ = await service.create_job(
+                    session=session,
+                    upload=upload,
+                    principal=Principal(subject="bench", role="admin"),
+                    purpose="bench",
+                )
+            with _PeakRss() as rss:
+                began = time.perf_counter()
+                await worker.run_next(database.sessionmaker)
+                elapsed = time.perf_counter() - began
+        async with database.sessionmaker() as session:
+            done = await service.get_job(
+                session=session, job_id=job.id, principal=Principal(subject="bench", role="admin")
+            )
+    finally:
+        await database.dispose()
+        await drop_database(name)
+    mib = 1024 * 1024
+    return {
+        f"{rows} rows, {size // mib} MiB CSV": {
+            "status": done.status,
+            "seconds": round(elapsed, 1),
+            "rows_per_s": round(rows / elapsed),
+            "children_committed_per_s": round(done.rows_committed / elapsed),
+            "committed": done.rows_committed,
+            "matched": f"{done.rows_matched} (of {repeats} repeats)",
+            "rejected": f"{done.rows_rejected} (of {bad} bad)",
+            "rss_before_mib": round(rss.start / mib),
+            "rss_peak_mib": round(rss.peak / mib),
+        }
+    }
