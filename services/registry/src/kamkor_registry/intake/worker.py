@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kamkor_common.db import create_sessionmaker, utcnow
 from kamkor_common.reference.regions import local_today
@@ -29,6 +29,7 @@ async def run_pending(session: AsyncSession) -> None:
     """The intake timer: run the next job waiting, if any, to its end."""
     # Each batch commits on its own, so the job uses sessions of its own, not the timer's.
     engine = session.bind
+    assert isinstance(engine, AsyncEngine)
     await run_next(create_sessionmaker(engine))
 
 
