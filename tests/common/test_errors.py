@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 
-from kamkor_common.auth import CurrentPrincipal, TokenVerifier
+from kamkor_common.auth import CurrentPrincipal, verifier_from_settings
 from kamkor_common.errors import PROBLEM_JSON, install_error_handlers, unstorable_input
 from kamkor_common.settings import KamkorSettings
 from kamkor_common.testing import dev_token
@@ -23,9 +23,7 @@ class ThingCreate(BaseModel):
 def _app() -> FastAPI:
     app = FastAPI()
     settings = KamkorSettings()
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
+    app.state.token_verifier = verifier_from_settings(settings)
     install_error_handlers(app)
 
     @app.get("/api/v1/things/{thing_id}")

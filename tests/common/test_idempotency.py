@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from kamkor_common.auth import CurrentPrincipal, TokenVerifier
+from kamkor_common.auth import CurrentPrincipal, verifier_from_settings
 from kamkor_common.db import Database, SessionDep
 from kamkor_common.errors import install_error_handlers
 from kamkor_common.idempotency import IdempotencyMiddleware
@@ -34,9 +34,7 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, list[int
     settings = KamkorSettings()
     app = FastAPI()
     app.state.database = database
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
+    app.state.token_verifier = verifier_from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
 
@@ -138,9 +136,7 @@ async def notes(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Databa
     app = FastAPI()
     app.state.database = database
     app.state.settings = settings
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
+    app.state.token_verifier = verifier_from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
 

@@ -108,7 +108,10 @@ async def _platform() -> AsyncIterator[Platform]:
         async with contextlib.AsyncExitStack() as stack:
             for service in SERVICES:
                 names.append(await create_database(f"contracts_{service}"))
-            registry_db, risk_db, referral_db, shelter_db = (database_url(n) for n in names)
+            names.append(await create_database("contracts_gateway"))
+            registry_db, risk_db, referral_db, shelter_db, gateway_db = (
+                database_url(n) for n in names
+            )
             common: dict[str, Any] = {"ENVIRONMENT": "test", "ROLE": "api"}
             urls: dict[str, str] = {}
             urls["registry"] = await stack.enter_async_context(
@@ -145,6 +148,7 @@ async def _platform() -> AsyncIterator[Platform]:
             )
             gateway_settings = GatewaySettings(
                 ENVIRONMENT="test",
+                DATABASE_URL=gateway_db,
                 # Schemathesis sends thousands of requests with a few tokens: they are to
                 # meet the API, not the rate limit.
                 RATE_LIMIT_ANONYMOUS="1000000/minute",

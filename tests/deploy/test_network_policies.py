@@ -141,9 +141,15 @@ def test_a_pod_without_a_specific_policy_reaches_nothing(net):
     assert not n.allows("internet", "gateway", 8000)
 
 
-def test_only_the_ingress_controller_reaches_the_gateway(net):
-    _, n = net
+def test_only_the_ingress_controller_and_the_services_reach_the_gateway(net):
+    overlay, n = net
     assert n.allows("ingress-controller", "gateway", 8000)
+    # The services fetch the gateway's JWKS (partner systems' tokens, decision 17).
+    for service in SERVICES:
+        for pod in _roles(overlay, service):
+            assert n.allows(pod, "gateway", 8000)
+    for pod in ("grafana", "tempo", "otel-collector"):
+        assert not n.allows(pod, "gateway", 8000), pod
     for service, port in SERVICES.items():
         assert not n.allows("ingress-controller", service, port)
     assert not n.allows("ingress-controller", "grafana", 3000)
@@ -156,6 +162,8 @@ def test_the_gateway_reaches_every_service_api_and_nothing_else(net):
         if overlay == "prod":
             assert not n.allows("gateway", f"{service}-worker", port)
         assert not n.allows("gateway", f"{service}-db", 5432)
+        assert not n.allows(service, "gateway-db", 5432)
+    assert n.allows("gateway", "gateway-db", 5432)
     assert not n.allows("gateway", "kafka", 9092)
 
 

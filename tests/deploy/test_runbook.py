@@ -40,10 +40,11 @@ def _ops_parser() -> argparse.ArgumentParser:
 
 def test_the_runbook_has_the_steps_the_operators_need():
     headings = [h.lower() for h in re.findall(r"^### (.+)$", RUNBOOK, flags=re.M)]
-    for step in ("trace", "replay", "drain", "scale"):
+    for step in ("trace", "replay", "drain", "rotate", "scale"):
         assert any(step in h for h in headings), f"no runbook step about {step}: {headings}"
     assert any("outbox drain" in c for c in COMMANDS)
     assert any(" scale deployment/" in c for c in COMMANDS)
+    assert any(c.startswith("uv run kamkor clients rotate") for c in COMMANDS)
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.startswith("kubectl")])

@@ -55,7 +55,7 @@ async def platform(
         var_dir=var_dir,
         ports={name: free_port() for name in DEFAULT_PORTS},
         broker_port=free_port(),
-        database_urls={name: await make_database(f"e2e_{name}") for name in SERVICES},
+        database_urls={name: await make_database(f"e2e_{name}") for name in (*SERVICES, "gateway")},
         otlp_endpoint=otlp_receiver.endpoint,
         extra_env={
             "KAMKOR_DATABASE_POOL_SIZE": "4",

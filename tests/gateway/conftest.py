@@ -240,7 +240,8 @@ def gateway_settings(urls: dict[str, str], **overrides: Any) -> GatewaySettings:
         RISK_URL=urls["risk"],
         REFERRAL_URL=urls["referral"],
         SHELTER_URL=urls["shelter"],
-        **(HIGH_LIMITS | overrides),
+        # API clients in a throw-away database of this gateway alone.
+        **({"DATABASE_URL": "sqlite+aiosqlite:///:memory:"} | HIGH_LIMITS | overrides),
     )
 
 

@@ -9,7 +9,7 @@ import uuid
 import jwt
 import pytest
 
-from kamkor_common.auth import ROLES, TokenVerifier
+from kamkor_common.auth import ROLES, verifier_from_settings
 from kamkor_common.events.topics import dlq_topic
 from kamkor_common.messaging.producer import Producer, ensure_topics
 from kamkor_common.reference.partners import LEGAL_AID, MOTHERS_HOME, SHELTER_OPERATOR
@@ -19,11 +19,7 @@ from kamkor_gateway.devusers import DEV_USERS
 
 
 def _verify(token: str):
-    settings = KamkorSettings()
-    verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
-    return verifier.verify(token)
+    return verifier_from_settings(KamkorSettings()).verify(token)
 
 
 class TestTokenCommand:
@@ -209,3 +205,36 @@ class TestDeadLetters:
             "ValidationError: n is not a number\n",
         ]
         assert f"1 dead letters in dlq.{group}.v1" in err
+
+
+class TestClientsCommand:
+    """`kamkor clients …` against a gateway over HTTP, with the dev admin token."""
+
+    async def test_create_list_rotate_revoke(self, served_gateway, capsys):
+        def run(*args: str) -> tuple[int, str]:
+            code = main(["clients", "--gateway", served_gateway, *args])
+            return code, capsys.readouterr().out
+
+        code, out = await asyncio.to_thread(
+            run, "create", "--org", LEGAL_AID, "--name", "Legal aid CRM"
+        )
+        assert code == 0
+        client_id = out.split("\t", 1)[0]
+        secret = out.split("client_secret: ", 1)[1].strip()
+        assert secret
+
+        code, out = await asyncio.to_thread(run, "list", "--org", LEGAL_AID)
+        assert code == 0 and client_id in out and secret not in out
+
+        code, out = await asyncio.to_thread(run, "rotate", client_id, "--grace", "60")
+        assert code == 0 and out.split("client_secret: ", 1)[1].strip() != secret
+
+        code, out = await asyncio.to_thread(run, "--json", "revoke", client_id)
+        assert code == 0 and '"status": "revoked"' in out
+
+    async def test_a_refusal_exits_1(self, served_gateway, capsys):
+        code = await asyncio.to_thread(
+            main, ["clients", "--gateway", served_gateway, "--token", "junk", "list"]
+        )
+        assert code == 1
+        assert "401" in capsys.readouterr().err

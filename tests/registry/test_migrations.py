@@ -21,6 +21,7 @@ TABLES = {
     "persons",
     "household_members",
     "consents",
+    "home_visits",
     "sibling_groups",
     "sibling_group_members",
     "audit_entries",

@@ -1,15 +1,20 @@
-"""The `kamkor` command: dev tokens, dev users, dead letters, outboxes, a local run."""
+"""The `kamkor` command: dev tokens, dev users, API clients, dead letters, outboxes, a run."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from kamkor_common.auth import ROLES, TokenVerifier
+import httpx
+
+from kamkor_common.auth import ROLES
+from kamkor_common.issuer import EmbeddedIssuer
 from kamkor_common.messaging import dlq
 from kamkor_common.ops import add_outbox_parser, run_outbox
 from kamkor_common.settings import KamkorSettings
@@ -28,8 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser(
         "token",
         help="print a bearer token from the embedded issuer",
-        description="Print a bearer token signed with the KAMKOR_JWT_* settings "
-        "(the embedded default issuer unless they are set).",
+        description="Print a bearer token of the embedded issuer (ES256, its key in "
+        "KAMKOR_JWT_SIGNING_KEY_FILE, var/dev-issuer-es256.pem unless set).",
     )
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--role", help=f"one of: {', '.join(ROLES)}")
@@ -46,6 +51,38 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
 
     commands.add_parser("users", help="list the dev users")
+
+    clients = commands.add_parser(
+        "clients",
+        help="manage partner systems' API clients (create, list, rotate, revoke)",
+        description="API clients of the client-credentials grant, through the gateway's admin "
+        "API. A secret is printed once, on create and rotate: store it at once. Calls use "
+        "--token (or KAMKOR_TOKEN), an admin's token; without one, a dev admin token.",
+    )
+    clients.add_argument(
+        "--gateway",
+        default=os.environ.get("KAMKOR_GATEWAY_URL", "http://127.0.0.1:8000"),
+        help="the gateway's URL (default: KAMKOR_GATEWAY_URL or http://127.0.0.1:8000)",
+    )
+    clients.add_argument("--token", default=os.environ.get("KAMKOR_TOKEN"), help="an admin token")
+    clients.add_argument("--json", action="store_true", help="print the answer as JSON")
+    actions = clients.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="a new client for an organisation")
+    create.add_argument("--org", help="the partner organisation's id")
+    create.add_argument("--name", required=True, help="what the client is, e.g. 'Legal aid CRM'")
+    create.add_argument("--role", choices=["partner", "service"], default="partner")
+    listing = actions.add_parser("list", help="the clients (of one organisation with --org)")
+    listing.add_argument("--org", help="only this organisation's clients")
+    rotate = actions.add_parser("rotate", help="a new secret; the old one stops working")
+    rotate.add_argument("client_id")
+    rotate.add_argument(
+        "--grace",
+        type=int,
+        default=0,
+        help="seconds the old secret keeps working (default 0: it stops now)",
+    )
+    revoke = actions.add_parser("revoke", help="no more tokens for the client")
+    revoke.add_argument("client_id")
 
     dead = commands.add_parser(
         "dlq",
@@ -118,12 +155,8 @@ def _token(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             "(403 scope_missing)",
             file=sys.stderr,
         )
-    settings = KamkorSettings()
-    verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
     print(
-        verifier.issue(
+        EmbeddedIssuer.from_settings(KamkorSettings()).issue(
             subject=subject,
             role=role,
             organization_id=organization_id,
@@ -153,6 +186,65 @@ def _users() -> int:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]))
     print("\nA token for one of them: kamkor token --user NAME")
+    return 0
+
+
+def _admin_token() -> str:
+    """A dev admin token from the embedded issuer, for `make run`."""
+    return EmbeddedIssuer.from_settings(KamkorSettings()).issue(
+        subject="dev-admin", role="admin", ttl_s=300
+    )
+
+
+def _client_line(client: dict[str, Any]) -> str:
+    return "\t".join(
+        str(client.get(key) or "-")
+        for key in ("id", "status", "role", "organization_id", "name", "rotated_at")
+    )
+
+
+def _clients(args: argparse.Namespace) -> int:
+    token = args.token or _admin_token()
+    path = "/api/v1/clients"
+    body: dict[str, Any] | None = None
+    params: dict[str, str] = {}
+    if args.action == "create":
+        body = {"name": args.name, "role": args.role}
+        if args.org:
+            body["organization_id"] = args.org
+    elif args.action == "list":
+        if args.org:
+            params["organization_id"] = args.org
+    elif args.action == "rotate":
+        path, body = f"{path}/{args.client_id}/rotate", {"grace_s": args.grace}
+    else:
+        path = f"{path}/{args.client_id}/revoke"
+    method = "GET" if args.action == "list" else "POST"
+    try:
+        response = httpx.request(
+            method,
+            args.gateway.rstrip("/") + path,
+            json=body,
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        print(f"the gateway at {args.gateway} did not answer: {exc}", file=sys.stderr)
+        return 1
+    if response.status_code >= 400:
+        print(f"{response.status_code}: {response.text}", file=sys.stderr)
+        return 1
+    answer = response.json()
+    if args.json:
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        return 0
+    clients = answer["items"] if args.action == "list" else [answer]
+    for client in clients:
+        print(_client_line(client))
+    if "client_secret" in answer:
+        print(f"client_secret: {answer['client_secret']}")
+        print("The secret is shown once: store it now.", file=sys.stderr)
     return 0
 
 
@@ -234,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(parser, args)
     if args.command == "dlq":
         return _dlq(args)
+    if args.command == "clients":
+        return _clients(args)
     if args.command == "outbox":
         return run_outbox(args)
     if args.command == "intake":

@@ -24,6 +24,14 @@ def parse_limits(text: str) -> list[RateLimitItem]:
 class GatewaySettings(KamkorSettings):
     SERVICE_NAME: str = "gateway"
     PORT: int = 8000
+    # The gateway's own database: API clients (partner systems' credentials).
+    DATABASE_URL: str = "sqlite+aiosqlite:///var/gateway.db"
+    # Lifetime of a token of the client-credentials grant: short, a client asks again.
+    CLIENT_TOKEN_TTL_S: int = 600
+    # The name the gateway signs those tokens with (`iss`); the embedded issuer's,
+    # `JWT_ISSUER`, unless set. In prod, where `JWT_ISSUER` is the ministry's identity
+    # provider, the services trust this one through `JWT_EXTRA_ISSUERS`.
+    CLIENT_TOKEN_ISSUER: str | None = None
 
     REGISTRY_URL: str = "http://127.0.0.1:8001"
     RISK_URL: str = "http://127.0.0.1:8002"

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from kamkor_common.issuer import JWKS_PATH, signing_key_pem
 from kamkor_common.messaging.broker import EmbeddedBroker
 from kamkor_common.messaging.producer import ensure_topics
+from kamkor_common.settings import KamkorSettings
 
 SERVICES = ("registry", "risk", "referral", "shelter")
 DEFAULT_PORTS = {"gateway": 8000, "registry": 8001, "risk": 8002, "referral": 8003, "shelter": 8004}
@@ -52,6 +54,11 @@ class Platform:
         """The Kafka address the processes are given."""
         return self.broker_advertised or f"127.0.0.1:{self.broker_port}"
 
+    @property
+    def signing_key_file(self) -> Path:
+        """The embedded issuer's key: the file `kamkor token` signs with in this directory."""
+        return Path(KamkorSettings().JWT_SIGNING_KEY_FILE).resolve()
+
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
@@ -62,15 +69,20 @@ class Platform:
         # Each process gets its own KAMKOR_* settings; only the token settings are shared.
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAMKOR_")}
         env |= {k: v for k, v in os.environ.items() if k.startswith("KAMKOR_JWT_")}
+        # One embedded issuer: the gateway signs with the key (so do the dev tokens of
+        # `kamkor token` and the tests, from the same file); the services verify with the
+        # keys the gateway serves, as they would with an identity provider's.
+        env["KAMKOR_JWT_SIGNING_KEY_FILE"] = str(self.signing_key_file)
+        if name != "gateway":
+            env.setdefault("KAMKOR_JWT_JWKS_URL", self.gateway_url + JWKS_PATH)
         env |= {
             "KAMKOR_SERVICE_NAME": name,
             "KAMKOR_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "KAMKOR_SEED_REFERENCE_DATA": "true" if self.seed else "false",
             "OTEL_BSP_SCHEDULE_DELAY": "200",
         }
-        if name != "gateway":
-            default = f"sqlite+aiosqlite:///{(self.var_dir / f'{name}.db').resolve()}"
-            env["KAMKOR_DATABASE_URL"] = self.database_urls.get(name, default)
+        default = f"sqlite+aiosqlite:///{(self.var_dir / f'{name}.db').resolve()}"
+        env["KAMKOR_DATABASE_URL"] = self.database_urls.get(name, default)
         for service in SERVICES:
             env[f"KAMKOR_{service.upper()}_URL"] = self.url(service)
         if self.otlp_endpoint:
@@ -102,6 +114,8 @@ class Platform:
 
     def start(self, timeout_s: float = 120) -> None:
         (self.var_dir / "log").mkdir(parents=True, exist_ok=True)
+        # Created once here, before the processes race for it.
+        signing_key_pem(KamkorSettings())
         self.broker = EmbeddedBroker(
             self.broker_port, log_file=self.log_path("broker"), advertised=self.broker_advertised
         )
@@ -180,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     database_urls = {
         name: url
-        for name in SERVICES
+        for name in (*SERVICES, "gateway")
         if (url := os.environ.get(f"KAMKOR_{name.upper()}_DATABASE_URL"))
     }
     platform = Platform(

@@ -5,17 +5,23 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 from fastapi import Depends, FastAPI
 
 from kamkor_common import logs, metrics, telemetry
-from kamkor_common.auth import TokenVerifier
+from kamkor_common.auth import StaticIssuerKeys, verifier_from_settings
+from kamkor_common.db import Database, migrate
 from kamkor_common.errors import install_error_handlers
 from kamkor_common.inputs import HeaderLimit
+from kamkor_common.issuer import EmbeddedIssuer
 from kamkor_gateway import health
 from kamkor_gateway.apidocs.router import router as apidocs_router
 from kamkor_gateway.apidocs.service import ApiCatalog
+from kamkor_gateway.clients.discovery import router as discovery_router
+from kamkor_gateway.clients.router import router as clients_router
+from kamkor_gateway.clients.router import token_router
 from kamkor_gateway.config import GatewaySettings
 from kamkor_gateway.families.router import router as families_router
 from kamkor_gateway.paths import PathGuard
@@ -25,6 +31,8 @@ from kamkor_gateway.security import AllowlistCORS, SecurityHeaders, cors_options
 from kamkor_gateway.upstreams import Upstreams
 
 log = logging.getLogger("kamkor.gateway")
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 DESCRIPTION = """\
 Kamkor connects Kyrgyzstan's child-and-family support network: the family registry,
@@ -51,6 +59,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         logs.setup("gateway", settings.LOG_LEVEL, settings.LOG_FORMAT)
         # httpx logs every request at INFO: the gateway would log each call twice.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        database = Database(
+            settings.DATABASE_URL,
+            pool_size=settings.DATABASE_POOL_SIZE,
+            max_overflow=settings.DATABASE_MAX_OVERFLOW,
+        )
+        telemetry.instrument_engine(database.engine)
+        app.state.database = database
+        if settings.MIGRATE_ON_START:
+            await migrate(database.engine, MIGRATIONS)
         # Redirects are the caller's business: they pass back untouched.
         # Every pooled connection is kept alive (httpx keeps 20 by default): under load,
         # a connection closed after each call costs a new TCP handshake per request.
@@ -68,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                await database.dispose()
                 telemetry.shutdown()
 
     telemetry.setup("gateway", settings.OTLP_ENDPOINT)
@@ -83,9 +101,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         dependencies=[Depends(telemetry.tag_request)],
     )
     app.state.settings = settings
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
+    # The gateway signs the tokens of the client-credentials grant and serves the keys.
+    issuer = EmbeddedIssuer.from_settings(settings, issuer=settings.CLIENT_TOKEN_ISSUER)
+    app.state.token_issuer = issuer
+    verifier = verifier_from_settings(settings)
+    # Its own keys in hand: fetching them from itself would block its own event loop.
+    verifier.issuers[issuer.issuer] = StaticIssuerKeys(issuer.jwks())
+    app.state.token_verifier = verifier
     app.state.api_catalog = ApiCatalog(
         # Looked up at each call: install_error_handlers wraps it to document the problems.
         lambda: app.openapi(),
@@ -111,6 +133,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(apidocs_router)
     app.include_router(families_router)
+    app.include_router(discovery_router)
+    app.include_router(clients_router)
+    app.include_router(token_router)
     app.include_router(proxy_router)
     telemetry.instrument_app(app)
     return app

@@ -46,6 +46,14 @@ class TestCatalog:
         }
         assert registry.CONSENT_WITHDRAWN.topic == "registry.households.v1"
 
+    def test_visit_recorded_carries_what_risk_scores_and_no_notes(self) -> None:
+        spec = registry.VISIT_RECORDED
+        assert (spec.topic, spec.key) == ("registry.households.v1", "household_id")
+        fields = set(spec.data.model_fields)
+        assert {"visit_id", "round", "visited_on", "worker", "members"} <= fields
+        assert {"observations", "facts", "indicators"} <= fields
+        assert "notes" not in fields
+
 
 class TestStage:
     async def test_builds_the_event_from_the_spec_and_stages_it(

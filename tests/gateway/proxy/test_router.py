@@ -144,9 +144,11 @@ class TestProxyRouter:
         assert response.json()["code"] == code
 
     async def test_token_of_another_issuer_is_401(self, gateway):
-        from kamkor_common.auth import TokenVerifier
+        from kamkor_common.issuer import EmbeddedIssuer, generate_key_pem
 
-        foreign = TokenVerifier(secret="x" * 40, issuer="https://evil", audience="kamkor")
+        foreign = EmbeddedIssuer(
+            private_key_pem=generate_key_pem(), issuer="https://evil", audience="kamkor"
+        )
         token = foreign.issue(subject="mallory", role="admin")
 
         response = await gateway.get(

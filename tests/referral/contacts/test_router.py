@@ -12,6 +12,7 @@ from fastapi import FastAPI, Header, HTTPException
 
 from kamkor_common.auth import TokenVerifier
 from kamkor_common.testing import serving_app
+from kamkor_common.tokens import SignedServiceTokens
 from kamkor_referral.contacts import repository as contacts_repository
 from kamkor_referral.contacts.client import RegistryClient
 from tests.referral.consents.test_handlers import consent, record
@@ -46,7 +47,8 @@ async def registry(talas: Any) -> AsyncIterator[FakeRegistry]:
     state = talas.app.state
     fake = FakeRegistry(verifier=state.token_verifier)
     async with serving_app(fake.app()) as url:
-        client = RegistryClient(base_url=url, timeout_s=3, tokens=state.token_verifier)
+        tokens = SignedServiceTokens(state.token_issuer, subject="service:referral")
+        client = RegistryClient(base_url=url, timeout_s=3, tokens=tokens)
         previous = getattr(state, "registry_client", None)
         state.registry_client = client
         try:

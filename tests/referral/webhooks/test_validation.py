@@ -7,7 +7,11 @@ import pytest
 from kamkor_referral.config import ReferralSettings
 from kamkor_referral.webhooks.validation import WebhookUrlInvalid, check_url
 
-PROD = {"ENVIRONMENT": "prod", "JWT_SECRET": "x" * 40, "WEBHOOK_SECRETS_KEY": "y" * 40}
+PROD = {
+    "ENVIRONMENT": "prod",
+    "JWT_JWKS_URL": "https://idp.example/jwks",
+    "WEBHOOK_SECRETS_KEY": "y" * 40,
+}
 
 
 class TestCheckUrl:

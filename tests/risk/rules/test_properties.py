@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kamkor_common.events.schemas.risk import Severity
-from kamkor_risk.indicators.schemas import AnswerValue, Indicator
+from kamkor_common.indicators.schemas import AnswerValue, Indicator
+from kamkor_common.indicators.vocabulary import INDICATORS, INDICATORS_BY_CODE
 from kamkor_risk.indicators.service import validate_answers
-from kamkor_risk.indicators.vocabulary import INDICATORS, INDICATORS_BY_CODE
 from kamkor_risk.rules import service
 from kamkor_risk.rules.schemas import (
     DOMAINS,

@@ -51,3 +51,33 @@ class TestRiskFlag:
             session.add(_flag(household_id, screening.id, OPEN))
             with pytest.raises(IntegrityError, match="uq_risk_flags_open_household_domain"):
                 await session.flush()
+
+
+class TestScreening:
+    async def test_a_visit_makes_at_most_one_screening_and_sources_are_known(
+        self, risk_client: httpx.AsyncClient, risk_db: Database
+    ) -> None:
+        household_id, visit_id = str(uuid.uuid4()), str(uuid.uuid4())
+
+        def visit_screening(**fields: str) -> Screening:
+            return Screening(
+                id=str(uuid.uuid4()),
+                household_id=household_id,
+                rule_set_version="2026.1",
+                created_by="worker",
+                **fields,
+            )
+
+        async with risk_db.sessionmaker() as session, session.begin():
+            session.add(visit_screening(source="visit", visit_id=visit_id))
+            # Screenings from the API have no visit: any number of them.
+            session.add_all([visit_screening(), visit_screening()])
+
+        async with risk_db.sessionmaker() as session:
+            session.add(visit_screening(source="visit", visit_id=visit_id))
+            with pytest.raises(IntegrityError, match="uq_screenings_visit_id"):
+                await session.flush()
+        async with risk_db.sessionmaker() as session:
+            session.add(visit_screening(source="phone"))
+            with pytest.raises(IntegrityError, match="ck_screenings_source"):
+                await session.flush()

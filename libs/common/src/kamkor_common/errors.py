@@ -274,8 +274,10 @@ def add_problem_responses(operation: dict[str, Any], statuses: Iterable[int]) ->
         entry = responses.setdefault(str(status), {})
         entry.setdefault("description", PROBLEM_DESCRIPTIONS[status])
         content = entry.setdefault("content", {})
-        # FastAPI's own validation answer is not what Kamkor sends.
-        content.pop("application/json", None)
+        # FastAPI's own validation answer is not what Kamkor sends; a route's own JSON
+        # answer (the OAuth token endpoint's RFC 6749 errors) stays.
+        if "HTTPValidationError" in str(content.get("application/json", "")):
+            content.pop("application/json")
         content[PROBLEM_JSON] = {"schema": {"$ref": PROBLEM_REF}}
 
 

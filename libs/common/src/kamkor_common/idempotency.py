@@ -161,7 +161,7 @@ class IdempotencyMiddleware:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         key = headers.get(HEADER)
-        owner = _owner(scope, headers) if key is not None else None
+        owner = await _owner(scope, headers) if key is not None else None
         if key is None or owner is None:  # no key, or no valid token: the route decides
             await self.app(scope, receive, send)
             return
@@ -227,13 +227,13 @@ class IdempotencyMiddleware:
             await _settle(database, claim=claim, captured=captured)
 
 
-def _owner(scope: Scope, headers: dict[str, str]) -> str | None:
+async def _owner(scope: Scope, headers: dict[str, str]) -> str | None:
     """Keys are per token subject; a missing or invalid token is the route's to refuse."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        principal = scope["app"].state.token_verifier.verify(token.strip())
+        principal = await scope["app"].state.token_verifier.verify_async(token.strip())
     except KamkorError:
         return None
     return f"{principal.role}:{principal.subject}"

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common import health, idempotency, logs, metrics, telemetry
-from kamkor_common.auth import TokenVerifier
+from kamkor_common.auth import verifier_from_settings
 from kamkor_common.db import Database, migrate, utcnow
 from kamkor_common.errors import install_error_handlers
 from kamkor_common.idempotency import IdempotencyMiddleware
+from kamkor_common.issuer import embedded_issuer_or_none
 from kamkor_common.messaging import inbox, outbox
 from kamkor_common.messaging.consumer import ConsumerSpec, EventConsumer
 from kamkor_common.messaging.outbox import OutboxRelay
@@ -202,9 +203,11 @@ def create_service_app(
         dependencies=[Depends(telemetry.tag_request)],
     )
     app.state.settings = settings
-    app.state.token_verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
+    app.state.token_verifier = verifier_from_settings(settings)
+    # Tokens a service signs for its own calls (the referral service's registry reads):
+    # the embedded issuer's outside prod; in prod they come from the client-credentials
+    # grant (`kamkor_common.tokens`), or there are none.
+    app.state.token_issuer = embedded_issuer_or_none(settings)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.include_router(health.router)

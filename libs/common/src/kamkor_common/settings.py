@@ -7,8 +7,6 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "kamkor-dev-secret-change-me-0123456789abcdef"
-
 
 def normalise_database_url(url: str) -> str:
     """Turn a plain `postgresql://` or `sqlite://` URL into its async driver form."""
@@ -65,13 +63,26 @@ class KamkorSettings(BaseSettings):
     # How often workers refresh the gauges that need a query (outbox backlog, referrals).
     METRICS_INTERVAL_S: float = 15.0
 
-    JWT_SECRET: str = DEV_JWT_SECRET
+    # Tokens: the trusted issuer (the ministry's identity provider in production, the
+    # embedded issuer in dev) and its JWKS; without a JWKS URL (dev and tests only) the
+    # embedded issuer's own key. More issuers map their name to their JWKS URL.
     JWT_ISSUER: str = "https://auth.kamkor.local/dev"
     JWT_AUDIENCE: str = "kamkor"
+    JWT_JWKS_URL: str | None = None
+    JWT_EXTRA_ISSUERS: dict[str, str] = {}
+    JWT_ALGORITHMS: list[str] = ["ES256", "RS256"]
+    # A JWKS is fetched again for an unknown key id at most this often.
+    JWT_JWKS_COOLDOWN_S: float = 30
+    # The embedded issuer's EC P-256 key: PEM text, else this file (created outside prod).
+    JWT_SIGNING_KEY: str | None = None
+    JWT_SIGNING_KEY_FILE: str = "var/dev-issuer-es256.pem"
 
     @model_validator(mode="after")
     def _normalise(self) -> KamkorSettings:
         self.DATABASE_URL = normalise_database_url(self.DATABASE_URL)
-        if self.ENVIRONMENT == "prod" and self.JWT_SECRET == DEV_JWT_SECRET:
-            raise ValueError("KAMKOR_JWT_SECRET must be set outside dev and test")
+        if self.ENVIRONMENT == "prod" and not self.JWT_JWKS_URL:
+            raise ValueError("KAMKOR_JWT_JWKS_URL must be set outside dev and test")
+        unsafe = {a for a in self.JWT_ALGORITHMS if not a.startswith(("ES", "RS", "PS"))}
+        if unsafe or not self.JWT_ALGORITHMS:
+            raise ValueError(f"KAMKOR_JWT_ALGORITHMS: asymmetric only, not {sorted(unsafe)}")
         return self

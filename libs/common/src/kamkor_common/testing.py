@@ -18,8 +18,8 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from kamkor_common.auth import TokenVerifier
 from kamkor_common.db import Database
+from kamkor_common.issuer import EmbeddedIssuer
 from kamkor_common.messaging.broker import free_port
 from kamkor_common.settings import KamkorSettings
 
@@ -78,10 +78,7 @@ def dev_token(
 ) -> str:
     """A token from the embedded issuer, for tests and local use."""
     settings = settings or KamkorSettings()
-    verifier = TokenVerifier(
-        secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-    )
-    return verifier.issue(
+    return EmbeddedIssuer.from_settings(settings).issue(
         subject=subject,
         role=role,
         organization_id=organization_id,

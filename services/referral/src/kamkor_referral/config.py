@@ -19,6 +19,11 @@ class ReferralSettings(KamkorSettings):
     # The registry, read at a partner's request for a family's contact details.
     REGISTRY_URL: str = "http://127.0.0.1:8001"
     REGISTRY_TIMEOUT_S: float = 3.0
+    # The token of this service's registry reads in prod: the gateway's client-credentials
+    # grant with a `service` client (decision 17). Outside prod, the embedded issuer's.
+    SERVICE_TOKEN_URL: str | None = None
+    SERVICE_CLIENT_ID: str | None = None
+    SERVICE_CLIENT_SECRET: str | None = None
 
     # The flag → needs mapping in force: a file under kamkor_referral/needs/mappings/.
     NEEDS_MAPPING_VERSION: str = "2026.1"

@@ -1,7 +1,7 @@
 """intake jobs
 
 Revision ID: 1b80b916080d
-Revises: b8dc9a65f1a5
+Revises: addc2242469c
 Create Date: 2026-12-03 12:08:52.131410
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '1b80b916080d'
-down_revision: str | None = 'b8dc9a65f1a5'
+down_revision: str | None = 'addc2242469c'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,6 +17,7 @@ from kamkor_registry.persons.router import router as persons_router
 from kamkor_registry.regions.router import router as regions_router
 from kamkor_registry.search.router import router as search_router
 from kamkor_registry.siblings.router import router as siblings_router
+from kamkor_registry.visits.router import router as visits_router
 
 ROUTERS: list[APIRouter] = [
     regions_router,
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     search_router,
     persons_router,
     consents_router,
+    visits_router,
     siblings_router,
     audit_router,
 ]

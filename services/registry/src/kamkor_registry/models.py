@@ -11,6 +11,7 @@ from kamkor_registry.duplicates.models import DuplicateCandidate
 from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.intake.models import HouseholdRef, IntakeChunk, IntakeJob, IntakeRowResult
 from kamkor_registry.siblings.models import SiblingGroup, SiblingGroupMember
+from kamkor_registry.visits.models import HomeVisit
 
 metadata = SQLModel.metadata
 
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "Consent",
     "DuplicateCandidate",
+    "HomeVisit",
     "Household",
     "HouseholdMember",
     "HouseholdRef",

@@ -30,7 +30,7 @@ from kamkor_registry.households.schemas import HouseholdRead
 from kamkor_registry.places import check_in_scope, check_location
 
 # Every column that names a person: on a merge its rows move to the kept person.
-# A new table that names a person is one more line here (e.g. Move("home_visits", ...)).
+# A new table that names a person is one more line here.
 PERSON_MOVES: tuple[Move, ...] = (
     Move("household_members", "person_id"),
     Move("household_members", "caregiver_person_id"),
@@ -41,6 +41,7 @@ PERSON_MOVES: tuple[Move, ...] = (
 HOUSEHOLD_MOVES: tuple[Move, ...] = (
     Move("household_members", "household_id"),
     Move("consents", "household_id"),
+    Move("home_visits", "household_id"),
 )
 # Facts the kept record takes from the merged one when it has none of its own, by group:
 # a group moves whole, so that e.g. a migration status never pairs with another's country.

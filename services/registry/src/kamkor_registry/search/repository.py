@@ -21,6 +21,9 @@ WORD_SIMILARITY_THRESHOLD = 0.5
 # pg_trgm's word similarity (padded trigrams) scores a typo lower than rapidfuzz does.
 MIN_SIMILARITY = 0.5
 MIN_SCORE = 0.6
+# The most names the PostgreSQL path ranks for one search, best first: a page past them,
+# and a total above them, are not answered (a search that wide wants narrowing).
+MAX_CANDIDATES = 1000
 # The most candidates the SQLite path scores in Python for one search.
 MAX_BLOCKED = 5000
 
@@ -47,13 +50,14 @@ def is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _current_household(filters: Filters) -> Any:
-    """A person's current household within the places searched (lowest id if several)."""
+def _current_household(filters: Filters, *, person_id: Any = None) -> Any:
+    """A person's current household within the places searched (lowest id if several);
+    of `person_id`, or of the row of persons the query is on."""
     query = (
         select(func.min(col(HouseholdMember.household_id)))
         .join(Household, col(Household.id) == col(HouseholdMember.household_id))
         .where(
-            col(HouseholdMember.person_id) == col(Person.id),
+            col(HouseholdMember.person_id) == (col(Person.id) if person_id is None else person_id),
             or_(col(HouseholdMember.until).is_(None), col(HouseholdMember.until) > filters.on),
         )
     )
@@ -110,18 +114,30 @@ async def search_trigram(
     score = func.greatest(*[func.word_similarity(k, col(Person.full_key)) for k in keys])
     closeness = func.greatest(*[func.similarity(col(Person.full_key), k) for k in keys])
     household = _current_household(filters)
-    inner = (
+    narrowed = not filters.scope.everywhere or filters.district is not None
+    # The best MAX_CANDIDATES names are ranked; only they are looked up in households.
+    # Searching everywhere, the place is no condition (any current household is), so it
+    # waits for the candidates; narrowed to places, it is one, and goes before the cut.
+    candidates = (
         select(
             col(Person.id).label("person_id"),
-            household.label("household_id"),
             score.label("score"),
             closeness.label("closeness"),
         )
-        # The score is checked before the place (PostgreSQL runs cheap conditions first), so
-        # the household lookup runs only for names that match.
-        .where(near, score >= MIN_SIMILARITY, *_born_in(filters))
+        .where(
+            near,
+            score >= MIN_SIMILARITY,
+            *_born_in(filters),
+            *([household.is_not(None)] if narrowed else []),
+        )
+        .order_by(text("score DESC"), text("closeness DESC"), col(Person.id))
+        .limit(MAX_CANDIDATES)
         .subquery()
     )
+    inner = select(
+        candidates,
+        _current_household(filters, person_id=candidates.c.person_id).label("household_id"),
+    ).subquery()
     rows = (
         await session.execute(
             select(inner, func.count().over().label("total"))

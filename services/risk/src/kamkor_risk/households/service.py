@@ -7,7 +7,11 @@ from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common.events.schemas.registry import HouseholdMerged, HouseholdRegistered
+from kamkor_common.events.schemas.registry import (
+    HouseholdMerged,
+    HouseholdRegistered,
+    VisitRecorded,
+)
 from kamkor_common.events.schemas.risk import Sex
 from kamkor_common.reference.regions import age_on, local_today
 from kamkor_risk.households import repository
@@ -16,19 +20,26 @@ from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.households.schemas import HouseholdFacts, RegistryHousehold
 
 
+def _facts_of(household: HouseholdRegistered | VisitRecorded | HouseholdMerged) -> HouseholdFacts:
+    """The read-model facts an event's snapshot of the household and its members gives."""
+    return HouseholdFacts(
+        household_id=household.household_id,
+        region=household.region,
+        district=household.district,
+        language=household.language,
+        children_birth_dates=[m.birth_date for m in household.members if m.role == "child"],
+        member_sexes=[m.sex for m in household.members],
+    )
+
+
 async def record_registered(*, session: AsyncSession, registered: HouseholdRegistered) -> None:
     """Store (or refresh) a household from its registered event."""
-    await repository.upsert(
-        session,
-        HouseholdFacts(
-            household_id=registered.household_id,
-            region=registered.region,
-            district=registered.district,
-            language=registered.language,
-            children_birth_dates=[m.birth_date for m in registered.members if m.role == "child"],
-            member_sexes=[m.sex for m in registered.members],
-        ),
-    )
+    await repository.upsert(session, _facts_of(registered))
+
+
+async def record_visit(*, session: AsyncSession, visit: VisitRecorded) -> None:
+    """Refresh the household from a visit's event, which carries its current members."""
+    await repository.upsert(session, _facts_of(visit))
 
 
 async def record_merged(*, session: AsyncSession, merged: HouseholdMerged) -> None:
@@ -39,17 +50,7 @@ async def record_merged(*, session: AsyncSession, merged: HouseholdMerged) -> No
     Where both households have an open flag in one domain, the more severe stays open (the
     kept household's on a tie) and the other is resolved: one open flag per domain.
     """
-    await repository.upsert(
-        session,
-        HouseholdFacts(
-            household_id=merged.household_id,
-            region=merged.region,
-            district=merged.district,
-            language=merged.language,
-            children_birth_dates=[m.birth_date for m in merged.members if m.role == "child"],
-            member_sexes=[m.sex for m in merged.members],
-        ),
-    )
+    await repository.upsert(session, _facts_of(merged))
     await repository.move_history(
         session, from_id=merged.merged_household_id, to_id=merged.household_id
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from kamkor_common.auth import CurrentPrincipal
+from kamkor_common.indicators.schemas import Indicator
 from kamkor_common.pagination import Page, PageParams, page_params
 from kamkor_risk.indicators import service
-from kamkor_risk.indicators.schemas import Indicator
 
 router = APIRouter(prefix="/api/v1/risk/indicators", tags=["indicators"])
 

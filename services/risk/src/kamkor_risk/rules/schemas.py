@@ -14,9 +14,9 @@ from typing import Literal, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kamkor_common.events.schemas.risk import Domain, Severity
+from kamkor_common.indicators.schemas import AnswerValue, Label
 from kamkor_common.inputs import NoteText, PlainText
 from kamkor_common.pagination import Page
-from kamkor_risk.indicators.schemas import AnswerValue, Label
 
 DOMAINS: tuple[Domain, ...] = get_args(Domain)
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)

@@ -10,8 +10,8 @@ from importlib import resources
 from pydantic import ValidationError
 
 from kamkor_common.events.schemas.risk import Domain
-from kamkor_risk.indicators.schemas import AnswerValue
-from kamkor_risk.indicators.vocabulary import INDICATORS_BY_CODE
+from kamkor_common.indicators.schemas import AnswerValue
+from kamkor_common.indicators.vocabulary import INDICATORS_BY_CODE
 from kamkor_risk.rules.schemas import (
     DOMAINS,
     Condition,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,7 @@ def stage_screening_completed(
     screening: Screening,
     results: Sequence[DomainScore],
     flag_ids: Mapping[Domain, str],
+    cause: CloudEvent | None = None,
 ) -> CloudEvent:
     """Every domain's result, flagged or not."""
     return stage(
@@ -48,7 +50,7 @@ def stage_screening_completed(
             rule_set_version=screening.rule_set_version,
             domains=_findings(results, flag_ids),
         ),
-        correlation_id=screening.id,
+        **_lineage(screening, cause),
     )
 
 
@@ -61,6 +63,7 @@ def stage_family_flagged(
     member_sexes: list[Sex] | None = None,
     flagged: Sequence[DomainScore],
     flag_ids: Mapping[Domain, str],
+    cause: CloudEvent | None = None,
 ) -> CloudEvent:
     """What routing needs about the domains at medium or above, and nothing more."""
     return stage(
@@ -77,12 +80,16 @@ def stage_family_flagged(
             domains=_findings(flagged, flag_ids),
             member_sexes=member_sexes,
         ),
-        correlation_id=screening.id,
+        **_lineage(screening, cause),
     )
 
 
 def stage_flag_changed(
-    session: AsyncSession, *, screening: Screening, change: FlagChange
+    session: AsyncSession,
+    *,
+    screening: Screening,
+    change: FlagChange,
+    cause: CloudEvent | None = None,
 ) -> CloudEvent:
     """A flag whose severity the screening changed, or that it resolved."""
     return stage(
@@ -97,5 +104,13 @@ def stage_flag_changed(
             screening_id=screening.id,
             rule_set_version=screening.rule_set_version,
         ),
-        correlation_id=screening.id,
+        **_lineage(screening, cause),
     )
+
+
+def _lineage(screening: Screening, cause: CloudEvent | None) -> dict[str, Any]:
+    """A screening from the API starts its own correlation; one caused by an event (a home
+    visit) continues that event's."""
+    if cause is not None:
+        return {"cause": cause}
+    return {"correlation_id": screening.id}

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from kamkor_common.db import UTCDateTime, utcnow
 
 
+class ScreeningSource(StrEnum):
+    """Where a screening's answers came from."""
+
+    screening = "screening"  # asked by a worker through the screenings API
+    visit = "visit"  # observed on a home visit recorded in the registry
+
+
 class Screening(SQLModel, table=True):
     __tablename__ = "screenings"
+    __table_args__ = (
+        CheckConstraint(
+            f"source IN ({', '.join(repr(s.value) for s in ScreeningSource)})",
+            name="ck_screenings_source",
+        ),
+        Index("uq_screenings_visit_id", "visit_id", unique=True),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     household_id: str = Field(index=True, max_length=36)
@@ -22,6 +37,14 @@ class Screening(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     created_by: str = Field(max_length=200)
+    source: str = Field(
+        default=ScreeningSource.screening,
+        max_length=16,
+        sa_column_kwargs={"server_default": ScreeningSource.screening.value},
+    )
+    # The registry's home visit this screening scored; unique, so a visit is screened once
+    # however often its event arrives.
+    visit_id: str | None = Field(default=None, max_length=36)
 
 
 class DomainAssessment(SQLModel, table=True):

@@ -34,6 +34,11 @@ async def get_screening(session: AsyncSession, screening_id: str) -> Screening |
     return await session.get(Screening, screening_id)
 
 
+async def get_screening_by_visit(session: AsyncSession, visit_id: str) -> Screening | None:
+    result = await session.execute(select(Screening).where(col(Screening.visit_id) == visit_id))
+    return result.scalars().first()
+
+
 async def list_assessments(session: AsyncSession, screening_id: str) -> list[DomainAssessment]:
     result = await session.execute(
         select(DomainAssessment).where(col(DomainAssessment.screening_id) == screening_id)

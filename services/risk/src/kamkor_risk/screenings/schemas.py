@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kamkor_common.events.schemas.risk import Domain, Severity
 from kamkor_common.pagination import Page
 from kamkor_risk.rules.schemas import Reason
+from kamkor_risk.screenings.models import ScreeningSource
 
 FlagStatus = Literal["open", "resolved"]
 FlagChangeKind = Literal["opened", "updated", "unchanged", "resolved"]
@@ -39,6 +40,12 @@ class ScreeningRead(BaseModel):
     answers: dict[str, Any]
     created_at: datetime
     created_by: str
+    source: ScreeningSource = Field(
+        default=ScreeningSource.screening,
+        description="`screening` when asked through this API, `visit` when a home visit's "
+        "observations were screened.",
+    )
+    visit_id: str | None = Field(default=None, description="The registry's home visit, if any.")
     domains: list[DomainAssessmentRead]
 
 

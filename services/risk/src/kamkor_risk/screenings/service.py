@@ -11,15 +11,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kamkor_common.auth import Principal
 from kamkor_common.db import utcnow
 from kamkor_common.errors import Forbidden, NotFound
+from kamkor_common.events.envelope import CloudEvent
+from kamkor_common.events.schemas.registry import VisitRecorded
+from kamkor_common.indicators.schemas import AnswerValue
 from kamkor_common.pagination import PageParams
 from kamkor_risk.households import repository as households_repository
 from kamkor_risk.households import service as households_service
-from kamkor_risk.households.client import RegistryClient
+from kamkor_risk.households.client import HouseholdNotFound, RegistryClient
+from kamkor_risk.households.models import RiskHousehold
 from kamkor_risk.indicators import service as indicators_service
+from kamkor_risk.rules import activation, catalogue
 from kamkor_risk.rules import service as rules_service
 from kamkor_risk.rules.schemas import DOMAINS, DomainScore, RuleSet, severity_rank
 from kamkor_risk.screenings import events, repository
-from kamkor_risk.screenings.models import OPEN, RESOLVED, DomainAssessment, RiskFlag, Screening
+from kamkor_risk.screenings.models import (
+    OPEN,
+    RESOLVED,
+    DomainAssessment,
+    RiskFlag,
+    Screening,
+    ScreeningSource,
+)
 from kamkor_risk.screenings.repository import FlagFilter
 from kamkor_risk.screenings.schemas import (
     DomainAssessmentRead,
@@ -65,7 +77,59 @@ async def create_screening(
     )
     if not scope.allows(household.region, household.district):
         raise HouseholdOutOfScope(f"household {household.household_id} is outside your area")
+    return await _screen(
+        session=session,
+        household=household,
+        answers=answers,
+        rule_set=rule_set,
+        created_by=principal.subject,
+    )
 
+
+async def screen_visit(
+    *, session: AsyncSession, visit: VisitRecorded, cause: CloudEvent
+) -> ScreeningCreated | None:
+    """Screen a home visit recorded in the registry, as a screening call would; once per visit.
+
+    The household's read model is refreshed from the event first, so the visit needs no
+    registry read. A visit already screened (its event delivered again) changes nothing, and
+    neither does one with nothing to weigh (notes only): it would resolve every open flag.
+    """
+    await households_service.record_visit(session=session, visit=visit)
+    if not visit.indicators:
+        return None
+    household = await households_repository.get(session, visit.household_id, for_update=True)
+    if household is None:  # upserted just above, in this transaction
+        raise HouseholdNotFound(f"household {visit.household_id} is not in the read model")
+    # Checked under the household's lock, so two deliveries cannot both pass it.
+    if await repository.get_screening_by_visit(session, visit.visit_id) is not None:
+        return None
+    answers = indicators_service.validate_answers(visit.indicators)
+    rule_set = await activation.active_rule_set(session, catalogue.installed())
+    return await _screen(
+        session=session,
+        household=household,
+        answers=answers,
+        rule_set=rule_set,
+        created_by=visit.worker,
+        source=ScreeningSource.visit,
+        visit_id=visit.visit_id,
+        cause=cause,
+    )
+
+
+async def _screen(
+    *,
+    session: AsyncSession,
+    household: RiskHousehold,
+    answers: dict[str, AnswerValue],
+    rule_set: RuleSet,
+    created_by: str,
+    source: ScreeningSource = ScreeningSource.screening,
+    visit_id: str | None = None,
+    cause: CloudEvent | None = None,
+) -> ScreeningCreated:
+    """The core every screening shares: score, store, keep the flags, stage the events."""
     results = rules_service.score(rule_set, answers)
     now = utcnow()
     screening = Screening(
@@ -74,7 +138,9 @@ async def create_screening(
         answers=answers,
         rule_set_version=rule_set.version,
         created_at=now,
-        created_by=principal.subject,
+        created_by=created_by,
+        source=source,
+        visit_id=visit_id,
     )
     await repository.add_screening(
         session,
@@ -94,11 +160,11 @@ async def create_screening(
 
     open_flag_ids = {c.domain: c.id for c in changes if c.status == OPEN}
     events.stage_screening_completed(
-        session, screening=screening, results=results, flag_ids=open_flag_ids
+        session, screening=screening, results=results, flag_ids=open_flag_ids, cause=cause
     )
     for change in changes:
         if change.change in ("updated", "resolved"):
-            events.stage_flag_changed(session, screening=screening, change=change)
+            events.stage_flag_changed(session, screening=screening, change=change, cause=cause)
     flagged = [r for r in results if severity_rank(r.severity) >= FLAG_THRESHOLD]
     if flagged:
         events.stage_family_flagged(
@@ -109,6 +175,7 @@ async def create_screening(
             member_sexes=households_service.member_sexes(household),
             flagged=flagged,
             flag_ids=open_flag_ids,
+            cause=cause,
         )
     domains = [DomainAssessmentRead.model_validate(r.model_dump()) for r in results]
     return ScreeningCreated(**_screening_read(screening, domains).model_dump(), flags=changes)
@@ -179,6 +246,8 @@ def _screening_read(screening: Screening, domains: Sequence[DomainAssessmentRead
         answers=screening.answers,
         created_at=screening.created_at,
         created_by=screening.created_by,
+        source=ScreeningSource(screening.source),
+        visit_id=screening.visit_id,
         domains=list(domains),
     )
 

@@ -181,3 +181,35 @@ PERSON_MERGED: EventSpec[PersonMerged] = _spec(
     PersonMerged,
     "A duplicate record of a person was merged into the one kept.",
 )
+
+
+class VisitRecorded(BaseModel):
+    """A social worker's home visit of a registration round, with coded observations only.
+
+    `members` are the household's current members (as at registration), so that a
+    consumer can keep its read model without waiting for another event; `facts` are what
+    the registry itself knows (e.g. both parents abroad); `indicators` is `facts` with the
+    worker's `observations` laid over them: the answers a risk screening scores. The notes
+    the worker wrote stay in the registry.
+    """
+
+    visit_id: str
+    household_id: str
+    round: str
+    visited_on: date
+    # The worker's user id (token subject), never a name.
+    worker: str
+    region: str
+    district: str
+    language: Literal["ky", "ru", "en"]
+    members: list[MemberFacts]
+    observations: dict[str, bool | int | float]
+    facts: dict[str, bool | int | float]
+    indicators: dict[str, bool | int | float]
+
+
+VISIT_RECORDED: EventSpec[VisitRecorded] = _spec(
+    "kamkor.registry.visit.recorded.v1",
+    VisitRecorded,
+    "A home visit was recorded, with coded observations and the registry's derived facts.",
+)

@@ -9,7 +9,7 @@ indicators freely; never rename or retype an existing one.
 
 from __future__ import annotations
 
-from kamkor_risk.indicators.schemas import Indicator, IndicatorType, Label
+from kamkor_common.indicators.schemas import Indicator, IndicatorType, Label
 
 
 def _indicator(

@@ -1,0 +1,1 @@
+"""API clients: partner systems' credentials and the client-credentials grant."""

@@ -1,0 +1,1 @@
+"""The indicator vocabulary shared by screenings (risk) and home-visit observations (registry)."""

@@ -1,0 +1,1 @@
+"""Home visits of a registration round: coded observations, notes, derived facts."""
