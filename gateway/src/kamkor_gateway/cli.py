@@ -279,10 +279,7 @@ def _intake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         user = DEV_USERS_BY_NAME.get(args.user)
         if user is None:
             parser.error(f"unknown user {args.user!r}; one of: {', '.join(DEV_USERS_BY_NAME)}")
-        settings = KamkorSettings()
-        token = TokenVerifier(
-            secret=settings.JWT_SECRET, issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE
-        ).issue(
+        token = EmbeddedIssuer.from_settings(KamkorSettings()).issue(
             subject=user.name,
             role=user.role,
             organization_id=user.organization_id,
