@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import flow, load, messaging, registry, report
+from bench import flow, intake, load, messaging, registry, report
 
-BENCHMARKS = ("messaging", "flow", "load", "registry")
+BENCHMARKS = ("messaging", "flow", "load", "registry", "intake")
 
 
 async def _run(names: list[str], args: argparse.Namespace) -> None:
@@ -58,6 +58,17 @@ async def _run(names: list[str], args: argparse.Namespace) -> None:
             )
         )
 
+    if "intake" in names:
+        print(
+            report.write(
+                "intake",
+                "Bulk intake: one job of generated rows on PostgreSQL (batches of 1,000, COPY)",
+                await intake.run(args.rows),
+                notes="Rows: a round with 1 % bad rows and 2 % repeats (bench/intake.py). "
+                "RSS is the bench process's resident memory while the job runs.",
+            )
+        )
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -69,6 +80,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=registry.QUERIES)
     parser.add_argument("--keep", action="store_true", help="registry: keep its database")
     parser.add_argument("--database", help="registry: measure a kept database, no load")
+    parser.add_argument("--rows", type=int, default=100_000, help="intake: rows to generate")
     args = parser.parse_args()
     asyncio.run(_run(args.names or list(BENCHMARKS), args))
 

@@ -98,6 +98,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     dead.add_argument("--bootstrap", help="the broker (default: KAMKOR_KAFKA_BOOTSTRAP_SERVERS)")
     add_outbox_parser(commands)
+    intake = commands.add_parser(
+        "intake",
+        help="upload a field round (CSV or JSON lines) and follow its intake job",
+        description="Upload FILE to the registry through the gateway, show the job's "
+        "progress and print its summary (docs/intake.md).",
+    )
+    intake.add_argument("file", help="the round's file: .csv, or .jsonl / .ndjson")
+    intake.add_argument("--format", choices=["csv", "jsonl"], help="default: from the name")
+    intake.add_argument("--gateway", help="default: KAMKOR_GATEWAY_URL or http://127.0.0.1:8000")
+    intake.add_argument("--token", help="a bearer token (default: KAMKOR_TOKEN)")
+    intake.add_argument("--user", help="a dev user to issue a token for (see `kamkor users`)")
+    intake.add_argument("--purpose", help="why, for the audit trail (e.g. 'round 2026-H2')")
     commands.add_parser(
         "run",
         help="start the embedded broker, the services and the gateway",
@@ -254,6 +266,38 @@ def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _intake(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kamkor_gateway import intake
+
+    path = Path(args.file)
+    if not path.is_file():
+        parser.error(f"no file {args.file}")
+    token = args.token or os.environ.get("KAMKOR_TOKEN")
+    if token is None and args.user is not None:
+        user = DEV_USERS_BY_NAME.get(args.user)
+        if user is None:
+            parser.error(f"unknown user {args.user!r}; one of: {', '.join(DEV_USERS_BY_NAME)}")
+        token = EmbeddedIssuer.from_settings(KamkorSettings()).issue(
+            subject=user.name,
+            role=user.role,
+            organization_id=user.organization_id,
+            region=user.region,
+            districts=user.districts,
+            ttl_s=8 * 3600,
+        )
+    if token is None:
+        parser.error("give --token, KAMKOR_TOKEN or --user")
+    return intake.run(
+        path,
+        gateway=(args.gateway or intake.default_gateway()).rstrip("/"),
+        token=token,
+        fmt=args.format,
+        purpose=args.purpose,
+    )
+
+
 def _run(argv: Sequence[str]) -> int:
     # Imported here so that tokens and users work in an install without the dev runner.
     try:
@@ -283,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _clients(args)
     if args.command == "outbox":
         return run_outbox(args)
+    if args.command == "intake":
+        return _intake(parser, args)
     return _users()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kamkor_common.service import create_service_app
-from kamkor_registry.api import CONSUMERS, ROUTERS
+from kamkor_registry.api import CONSUMERS, ROUTERS, TIMERS
 from kamkor_registry.config import RegistrySettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -21,5 +21,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         settings=settings,
         routers=ROUTERS,
         consumers=CONSUMERS,
+        timers=TIMERS,
         migrations=MIGRATIONS,
     )

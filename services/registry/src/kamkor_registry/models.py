@@ -9,6 +9,7 @@ from kamkor_registry.audit.models import AuditEntry
 from kamkor_registry.consents.models import Consent
 from kamkor_registry.duplicates.models import DuplicateCandidate
 from kamkor_registry.households.models import Household, HouseholdMember, Person
+from kamkor_registry.intake.models import HouseholdRef, IntakeChunk, IntakeJob, IntakeRowResult
 from kamkor_registry.siblings.models import SiblingGroup, SiblingGroupMember
 from kamkor_registry.visits.models import HomeVisit
 
@@ -21,8 +22,12 @@ __all__ = [
     "HomeVisit",
     "Household",
     "HouseholdMember",
+    "HouseholdRef",
     "IdempotencyKey",
     "InboxMessage",
+    "IntakeChunk",
+    "IntakeJob",
+    "IntakeRowResult",
     "OutboxMessage",
     "Person",
     "SiblingGroup",
