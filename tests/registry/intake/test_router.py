@@ -124,6 +124,7 @@ class TestIntakeApi:
             "/api/v1/registry/intake/template.csv", headers=auth("admin")
         )
         assert template.status_code == 200
+        assert template.headers["content-type"] == "text/csv; charset=utf-8"
         assert template.text.splitlines()[0] == ",".join(columns.COLUMNS)
         refused = await registry_client.post(
             JOBS, content=b"x", headers={**auth("auditor"), "Content-Type": "text/csv"}
