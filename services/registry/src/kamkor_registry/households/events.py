@@ -26,6 +26,16 @@ from kamkor_registry.households.models import Household, HouseholdMember, Person
 from kamkor_registry.households.repository import Membership
 
 
+def member_facts(memberships: Sequence[Membership]) -> list[MemberFacts]:
+    """What risk and referral may know of each member: id, role, sex, birth date."""
+    return [
+        MemberFacts(
+            person_id=person.id, role=member.role, sex=person.sex, birth_date=person.birth_date
+        )
+        for member, person in memberships
+    ]
+
+
 def stage_household_registered(
     session: AsyncSession, household: Household, memberships: Sequence[Membership]
 ) -> CloudEvent:
@@ -35,15 +45,7 @@ def stage_household_registered(
         region=household.region,
         district=household.district,
         language=household.language,
-        members=[
-            MemberFacts(
-                person_id=person.id,
-                role=member.role,
-                sex=person.sex,
-                birth_date=person.birth_date,
-            )
-            for member, person in memberships
-        ],
+        members=member_facts(memberships),
     )
     return stage(session, HOUSEHOLD_REGISTERED, data)
 

@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kamkor_common.events.envelope import CloudEvent
-from kamkor_common.events.schemas.registry import VISIT_RECORDED, MemberFacts, VisitRecorded
+from kamkor_common.events.schemas.registry import VISIT_RECORDED, VisitRecorded
 from kamkor_common.indicators.schemas import AnswerValue
 from kamkor_common.messaging.outbox import stage
+from kamkor_registry.households.events import member_facts
 from kamkor_registry.households.models import Household
 from kamkor_registry.households.repository import Membership
 from kamkor_registry.visits.models import HomeVisit
@@ -33,15 +34,7 @@ def stage_visit_recorded(
         region=household.region,
         district=household.district,
         language=household.language,
-        members=[
-            MemberFacts(
-                person_id=person.id,
-                role=member.role,
-                sex=person.sex,
-                birth_date=person.birth_date,
-            )
-            for member, person in current
-        ],
+        members=member_facts(current),
         observations=dict(visit.observations),
         facts=dict(visit.facts),
         indicators=dict(indicators),
