@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import weakref
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,19 +65,35 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
+def _row(topic: str, event: CloudEvent, carrier: dict[str, str]) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "event_type": event.type,
+        "topic": topic,
+        "key": event.partitionkey,
+        "payload": event.model_dump_json(),
+        "trace_headers": carrier,
+    }
+
+
 def add_event(session: AsyncSession, topic: str, event: CloudEvent) -> OutboxMessage:
     """Stage an event in the caller's transaction, with the current trace context."""
-    row = OutboxMessage(
-        event_id=event.id,
-        event_type=event.type,
-        topic=topic,
-        key=event.partitionkey,
-        payload=event.model_dump_json(),
-        trace_headers=telemetry.current_carrier(),
-    )
+    row = OutboxMessage(**_row(topic, event, telemetry.current_carrier()))
     session.add(row)
     session.sync_session.info["outbox_pending"] = True
     return row
+
+
+def bulk_rows(
+    session: AsyncSession, spec: EventSpec[D], items: Sequence[D]
+) -> list[dict[str, Any]]:
+    """The outbox rows of many events of one spec, for the caller to insert in one statement
+    (COPY) in its transaction; the relays are woken after the commit as for `stage`."""
+    carrier, now = telemetry.current_carrier(), utcnow()
+    rows = [{**_row(spec.topic, spec.build(data), carrier), "created_at": now} for data in items]
+    if rows:
+        session.sync_session.info["outbox_pending"] = True
+    return rows
 
 
 def stage(

@@ -7,13 +7,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kamkor_common import telemetry
-from kamkor_common.db import utcnow
 from kamkor_common.events.schemas.registry import (
     HOUSEHOLD_REGISTERED,
     HouseholdRegistered,
     MemberFacts,
 )
+from kamkor_common.messaging import outbox
 from kamkor_registry.intake import repository
 
 
@@ -41,25 +40,7 @@ def household_registered(
 async def stage_registered(
     session: AsyncSession, registered: Sequence[HouseholdRegistered]
 ) -> None:
-    """Outbox rows for the batch's new households, in one multi-row insert."""
-    if not registered:
-        return
-    carrier = telemetry.current_carrier()
-    now = utcnow()
-    rows = []
-    for data in registered:
-        event = HOUSEHOLD_REGISTERED.build(data)
-        rows.append(
-            {
-                "event_id": event.id,
-                "event_type": event.type,
-                "topic": HOUSEHOLD_REGISTERED.topic,
-                "key": event.partitionkey,
-                "payload": event.model_dump_json(),
-                "trace_headers": carrier,
-                "created_at": now,
-            }
-        )
-    await repository.add_outbox_rows(session, rows)
-    # The relay is woken after the commit, as for an event staged one at a time.
-    session.sync_session.info["outbox_pending"] = True
+    """Outbox rows for the batch's new households, in one COPY."""
+    await repository.add_outbox_rows(
+        session, outbox.bulk_rows(session, HOUSEHOLD_REGISTERED, registered)
+    )
