@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from datetime import timedelta
 
 import asyncpg
+import pytest
 from opentelemetry import trace
 from pydantic import BaseModel
 from sqlalchemy import delete, select, text
@@ -154,7 +156,12 @@ class TestOutboxRelay:
 
 
 class TestWakeAcrossProcesses:
-    async def test_a_commit_notifies_listeners_on_postgresql(self, messaging_db: Database) -> None:
+    async def test_a_commit_notifies_listeners_on_postgresql(
+        self, messaging_db: Database, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A process without a relay of its own notifies; relays other tests of this
+        # process left behind (apps served in their own event loops) must not count.
+        monkeypatch.setattr(outbox, "_relays", weakref.WeakSet())
         connection = await asyncpg.connect(
             admin_url().rsplit("/", 1)[0] + "/" + messaging_db.engine.url.database
         )
