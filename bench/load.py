@@ -30,6 +30,7 @@ import httpx
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.report import percentile
 from kamkor_common.messaging.broker import free_port
 from kamkor_common.messaging.producer import ensure_topics
 from kamkor_common.reference.partners import SHELTERS
@@ -50,14 +51,6 @@ FINANCIAL = {
 HOUSING = {"eviction_notice_days": 3, "rent_arrears_months": 3}
 FINANCIAL_NEEDS = {"social_benefits", "employment_support"}
 HOUSING_NEEDS = {"temporary_shelter", "legal_aid"}
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-quantile by nearest rank (q in 0..1); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def _household(n: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import time
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.report import percentile
 from kamkor_common.db import Database
 from kamkor_common.events.envelope import CloudEvent, new_event
 from kamkor_common.messaging import outbox
@@ -35,11 +36,6 @@ EVENT_TYPE = "kamkor.bench.tick.v1"
 class Tick(BaseModel):
     n: int
     committed_at: float
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def _measure(
@@ -93,7 +89,7 @@ async def _measure(
     return {
         "events": count,
         "latency_ms_p50": round(statistics.median(ms), 1),
-        "latency_ms_p95": round(_percentile(ms, 0.95), 1),
+        "latency_ms_p95": round(percentile(ms, 0.95), 1),
         "latency_ms_max": round(max(ms), 1),
         "events_per_s": round(count / elapsed, 1),
     }

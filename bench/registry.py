@@ -35,6 +35,7 @@ from bench.registry_data import (
     Register,
     Target,
 )
+from bench.report import percentile
 from kamkor_common.auth import Principal
 from kamkor_common.db import Database, migrate
 from kamkor_common.pagination import PageParams
@@ -52,11 +53,6 @@ TARGET_P95_MS = 50.0
 # Where a kept database's search targets are written, for measuring it again.
 KEPT = Path(__file__).parents[1] / "var" / "bench"
 ADMIN = Principal(subject="bench", role="admin")
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # The registry's normaliser, remembered: names repeat, and the keys of a name never change.

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 REPORTS = Path(__file__).parent / "reports"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-quantile by nearest rank (q in 0..1); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def write(
