@@ -16,7 +16,7 @@ from kamkor_risk.screenings import service as screenings_service
 
 async def on_household_registered(*, session: AsyncSession, event: CloudEvent) -> None:
     registered = registry_events.HouseholdRegistered.model_validate(event.data)
-    await service.record_registered(session=session, registered=registered)
+    await service.record_snapshot(session=session, snapshot=registered)
 
 
 async def on_household_merged(*, session: AsyncSession, event: CloudEvent) -> None:

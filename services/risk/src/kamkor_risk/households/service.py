@@ -32,14 +32,12 @@ def _facts_of(household: HouseholdRegistered | VisitRecorded | HouseholdMerged) 
     )
 
 
-async def record_registered(*, session: AsyncSession, registered: HouseholdRegistered) -> None:
-    """Store (or refresh) a household from its registered event."""
-    await repository.upsert(session, _facts_of(registered))
-
-
-async def record_visit(*, session: AsyncSession, visit: VisitRecorded) -> None:
-    """Refresh the household from a visit's event, which carries its current members."""
-    await repository.upsert(session, _facts_of(visit))
+async def record_snapshot(
+    *, session: AsyncSession, snapshot: HouseholdRegistered | VisitRecorded
+) -> None:
+    """Store (or refresh) a household from an event that carries its current members: its
+    registration, or a visit."""
+    await repository.upsert(session, _facts_of(snapshot))
 
 
 async def record_merged(*, session: AsyncSession, merged: HouseholdMerged) -> None:

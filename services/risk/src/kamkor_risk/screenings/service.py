@@ -95,7 +95,7 @@ async def screen_visit(
     registry read. A visit already screened (its event delivered again) changes nothing, and
     neither does one with nothing to weigh (notes only): it would resolve every open flag.
     """
-    await households_service.record_visit(session=session, visit=visit)
+    await households_service.record_snapshot(session=session, snapshot=visit)
     if not visit.indicators:
         return None
     household = await households_repository.get(session, visit.household_id, for_update=True)
